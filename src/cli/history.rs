@@ -1,0 +1,221 @@
+//! Commands over the whole log: import, history, export.
+
+use std::io::Write;
+
+use clap::Args;
+
+use demarche::error::{Error, Result};
+use demarche::import::{self, Format, Input};
+use demarche::query::headline;
+use demarche::view;
+
+use super::{as_of, Context, Out};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import; - reads standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    files: Vec<String>,
+    /// Input format.
+    #[arg(long, default_value = "jsonl")]
+    format: String,
+    /// Check everything and report what would be imported, without writing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Show one event's story: the original, its corrections and retraction.
+    id: Option<String>,
+    /// JSON Lines output (stored envelopes).
+    #[arg(long)]
+    json: bool,
+    /// Read the log as it stood at this seq or RFC 3339 recording time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Export the log as it stood at this seq or RFC 3339 recording time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    as_of: Option<String>,
+}
+
+pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
+    let format = Format::parse(&a.format)?;
+    if a.files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(Error::invalid("standard input (-) can be read only once"));
+    }
+    // Open every input first: a missing file fails before anything is written.
+    let inputs = a
+        .files
+        .iter()
+        .map(|f| Input::open(f))
+        .collect::<Result<Vec<_>>>()?;
+    let total: Option<u64> = inputs.iter().map(|i| i.len).sum();
+    let bar = progress_bar(total);
+    let summary = ctx.write(|store| {
+        let mut batch = store.batch();
+        import::read_all(&mut batch, format, inputs, &mut |n| bar.set_position(n))?;
+        if a.dry_run {
+            let mut s = batch.summary().clone();
+            s.head = store_head_before(&s);
+            return Ok(s);
+        }
+        batch.commit()
+    });
+    bar.finish_and_clear();
+    let summary = summary?;
+    out.line(&import::describe(&summary, a.dry_run))
+}
+
+/// In a dry run nothing is committed: the head is where it was.
+fn store_head_before(s: &demarche::store::Summary) -> u64 {
+    s.head
+}
+
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let bar = match total {
+        Some(n) if n > 4 << 20 => ProgressBar::new(n),
+        _ => return ProgressBar::hidden(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_bar}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn history(a: HistoryArgs, ctx: &Context, out: &mut Out) -> Result<()> {
+    let store = ctx.open_read()?;
+    let at = as_of(&store, a.as_of.as_deref())?;
+    if let Some(id) = a.id {
+        return story(&store, &id, at, a.json, out);
+    }
+    for raw in store.scan(1) {
+        let raw = raw?;
+        if raw.seq > at {
+            break;
+        }
+        if a.json {
+            out.bytes(&raw.to_bytes())?;
+            out.bytes(b"\n")?;
+        } else {
+            let env = raw.decode()?;
+            out.line(&format!(
+                "{:>6}  {}  {:<11}  {:<28}  {}",
+                env.seq,
+                env.recorded_at,
+                env.event.type_name(),
+                env.id,
+                headline(&env.event).replace('\n', " ")
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// One event's story: the original, each correction, the retraction.
+fn story(store: &demarche::store::Store, id: &str, at: u64, json: bool, out: &mut Out) -> Result<()> {
+    let seq = store
+        .seq_of(id)?
+        .filter(|s| *s <= at)
+        .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
+    let mut chapters = vec![seq];
+    let mut i = 0;
+    // Corrections of corrections belong to the story too.
+    while i < chapters.len() {
+        for a in demarche::projection::amends_of(store.backend(), chapters[i])? {
+            if a <= at && !chapters.contains(&a) {
+                chapters.push(a);
+            }
+        }
+        i += 1;
+    }
+    chapters.sort_unstable();
+    for s in chapters {
+        let raw = store
+            .raw(s)?
+            .ok_or_else(|| Error::Damaged(format!("seq {s} is missing from the log")))?;
+        if json {
+            out.bytes(&raw.to_bytes())?;
+            out.bytes(b"\n")?;
+            continue;
+        }
+        let env = raw.decode()?;
+        let label = if s == seq { "recorded" } else { env.event.type_name() };
+        out.line(&format!("seq {}  {}  {}  {}", env.seq, env.recorded_at, label, env.id))?;
+        out.line(&format!("    {}", headline(&env.event).replace('\n', " ")))?;
+    }
+    if !json {
+        let cur = view::current(store, seq, at)?
+            .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
+        if let Some(r) = &cur.retracted {
+            out.line(&format!("now: retracted by {} ({})", r.id, r.reason))?;
+        } else {
+            out.line(&format!("now: {}", headline(&cur.event).replace('\n', " ")))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
+    let store = ctx.open_read()?;
+    let at = as_of(&store, a.as_of.as_deref())?;
+    match a.output {
+        None => {
+            for raw in store.scan(1) {
+                let raw = raw?;
+                if raw.seq > at {
+                    break;
+                }
+                out.bytes(&raw.to_bytes())?;
+                out.bytes(b"\n")?;
+            }
+            Ok(())
+        }
+        Some(path) => {
+            // Written beside the target and renamed: a failed export leaves
+            // no half file behind.
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp = tempfile_in(dir, &path)?;
+            let result = (|| -> Result<u64> {
+                let file = std::fs::File::create(&tmp).map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+                let mut w = std::io::BufWriter::new(file);
+                let mut n = 0;
+                for raw in store.scan(1) {
+                    let raw = raw?;
+                    if raw.seq > at {
+                        break;
+                    }
+                    w.write_all(&raw.to_bytes()).and_then(|_| w.write_all(b"\n")).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                    n += 1;
+                }
+                let file = w.into_inner().map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
+                file.sync_all().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                std::fs::rename(&tmp, &path).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                Ok(n)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            let n = result?;
+            out.line(&format!("exported {n} envelopes to {}", path.display()))
+        }
+    }
+}
+
+fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<std::path::PathBuf> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
+}

@@ -1,0 +1,200 @@
+//! The command line: one file per group of subcommands, each turning its
+//! arguments into library calls. Output goes through [`Out`], which treats a
+//! closed pipe as success.
+
+mod history;
+mod log;
+mod output;
+mod said;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use demarche::error::{Error, Result};
+use demarche::store::{OpenOptions, Store};
+
+pub use output::Out;
+
+/// An event-sourced tracker of diplomatic timelines: who said what, when, to
+/// whom, about what, according to whom; and who did what to whom.
+#[derive(Debug, Parser)]
+#[command(name = "demarche", version, max_term_width = 100)]
+pub struct Cli {
+    /// The database (a directory). Default: $DEMARCHE_DB, else
+    /// $XDG_DATA_HOME/demarche/default.db (~/.local/share/demarche/default.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    /// Seconds to wait for another demarche process to release the database.
+    #[arg(long, global = true, value_name = "SECONDS", env = "DEMARCHE_LOCK_TIMEOUT", default_value_t = 10.0)]
+    lock_timeout: f64,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Register, list and show actors.
+    #[command(subcommand)]
+    Actor(log::ActorCommand),
+    /// Record that an actor belongs (or belonged) to an organisation.
+    Affiliate(log::AffiliateArgs),
+    /// Record a statement.
+    Say(log::SayArgs),
+    /// Record an action.
+    Act(log::ActArgs),
+    /// Correct fields of an earlier event (the original stays in the log).
+    Correct(log::CorrectArgs),
+    /// Retract an earlier event (it stays in the log and in history).
+    Retract(log::RetractArgs),
+    /// Import events from JSON Lines files (or - for standard input), atomically.
+    Import(history::ImportArgs),
+    /// Who said what, when: statements matching filters.
+    Said(said::SaidArgs),
+    /// The log in append order, or the story of one event.
+    History(history::HistoryArgs),
+    /// Write the whole log as envelopes (a lossless backup).
+    Export(history::ExportArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Shared state of one invocation.
+pub struct Context {
+    db: PathBuf,
+    lock_timeout: Duration,
+}
+
+impl Context {
+    /// Open the database for reading: it must exist.
+    pub fn open_read(&self) -> Result<Store> {
+        Store::open(
+            &self.db,
+            &OpenOptions {
+                create: false,
+                lock_timeout: self.lock_timeout,
+            },
+        )
+    }
+
+    /// Open the database for a command that writes, creating it if needed,
+    /// run `f`, and remove the database again if this command created it and
+    /// then failed.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let mut store = Store::open(
+            &self.db,
+            &OpenOptions {
+                create: true,
+                lock_timeout: self.lock_timeout,
+            },
+        )?;
+        if let Ok(fixed) = std::env::var("DEMARCHE_FIXED_CLOCK") {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&fixed) {
+                let t = t.with_timezone(&chrono::Utc);
+                store.set_clock(Box::new(move || t));
+            }
+        }
+        let created = store.created();
+        let result = f(&mut store);
+        if result.is_err() && created {
+            drop(store);
+            let _ = std::fs::remove_dir_all(&self.db);
+        }
+        result
+    }
+}
+
+fn default_db() -> PathBuf {
+    if let Some(p) = std::env::var_os("DEMARCHE_DB").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let base = dirs::data_dir().unwrap_or_else(|| PathBuf::from("."));
+    base.join("demarche").join("default.db")
+}
+
+/// Run the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return code;
+        }
+    };
+    if !(cli.lock_timeout.is_finite() && cli.lock_timeout >= 0.0) {
+        eprintln!("error: --lock-timeout must be a number of seconds, 0 or more");
+        return 2;
+    }
+    let ctx = Context {
+        db: cli.db.clone().unwrap_or_else(default_db),
+        lock_timeout: Duration::from_secs_f64(cli.lock_timeout.min(86_400.0)),
+    };
+    let mut out = Out::stdout();
+    let result = run(cli.command, &ctx, &mut out).and_then(|_| out.flush());
+    match result {
+        Ok(()) => 0,
+        Err(e) if output::is_broken_pipe(&e) => 0,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e.to_string()));
+            1
+        }
+    }
+}
+
+/// Messages are one line: a newline inside a quoted value would break that.
+fn one_line(msg: &str) -> String {
+    msg.replace('\n', "\\n")
+}
+
+fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
+    match command {
+        Command::Actor(c) => log::actor(c, ctx, out),
+        Command::Affiliate(a) => log::affiliate(a, ctx, out),
+        Command::Say(a) => log::say(a, ctx, out),
+        Command::Act(a) => log::act(a, ctx, out),
+        Command::Correct(a) => log::correct(a, ctx, out),
+        Command::Retract(a) => log::retract(a, ctx, out),
+        Command::Import(a) => history::import(a, ctx, out),
+        Command::Said(a) => said::said(a, ctx, out),
+        Command::History(a) => history::history(a, ctx, out),
+        Command::Export(a) => history::export(a, ctx, out),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "demarche", &mut buf);
+            out.bytes(&buf)
+        }
+    }
+}
+
+/// Resolve an `--as-of` value against a store (the head when absent).
+pub fn as_of(store: &Store, spec: Option<&str>) -> Result<u64> {
+    match spec {
+        Some(s) => store.resolve_as_of(s),
+        None => Ok(store.head().seq),
+    }
+}
+
+/// Resolve actor names given on the command line.
+pub fn resolve_all(store: &Store, names: &[String]) -> Result<Vec<String>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let actors = store.actors()?;
+    names
+        .iter()
+        .map(|n| demarche::query::resolve_actor(&actors, n))
+        .collect()
+}
+
+/// Parse a date given on the command line, naming the flag.
+pub fn date_arg(flag: &str, value: &str) -> Result<demarche::date::EdtfDate> {
+    demarche::date::EdtfDate::parse(value).map_err(|e| Error::invalid(format!("{flag}: {e}")))
+}

@@ -1,0 +1,135 @@
+//! `said`: who said what, when, with sources.
+
+use clap::Args;
+
+use demarche::date::{DateRange, Within};
+use demarche::error::Result;
+use demarche::event::{Event, Stance};
+use demarche::query::{self, StatementFilter};
+
+use super::output::table;
+use super::{as_of, date_arg, resolve_all, Context, Out};
+
+#[derive(Debug, Args)]
+pub struct SaidArgs {
+    /// Speaker: id, name or alias (repeatable: any of them).
+    #[arg(long = "by", value_name = "ACTOR")]
+    by: Vec<String>,
+    /// Addressee (repeatable).
+    #[arg(long = "to", value_name = "ACTOR")]
+    to: Vec<String>,
+    /// Id of the event the statements are about (repeatable).
+    #[arg(long = "about", value_name = "ID")]
+    about: Vec<String>,
+    /// Stance toward what they are about (repeatable).
+    #[arg(long = "stance")]
+    stance: Vec<Stance>,
+    /// An actor the statement mentions (repeatable).
+    #[arg(long = "mentions", value_name = "ACTOR")]
+    mentions: Vec<String>,
+    /// Tag (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Keep statements whose date overlaps the range starting at this date.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Keep statements whose date overlaps the range ending with this date.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Only statements certainly inside the range (not merely overlapping it).
+    #[arg(long)]
+    certain: bool,
+    /// Text contained in the statement (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+    /// Read the log as it stood at this seq or RFC 3339 recording time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    as_of: Option<String>,
+    /// JSON Lines output: one envelope-shaped record per statement.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parse `--since`/`--until`.
+pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
+    Ok(DateRange {
+        since: since.map(|d| date_arg("--since", d)).transpose()?,
+        until: until.map(|d| date_arg("--until", d)).transpose()?,
+    })
+}
+
+pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
+    let store = ctx.open_read()?;
+    let filter = StatementFilter {
+        by: resolve_all(&store, &a.by)?,
+        to: resolve_all(&store, &a.to)?,
+        about: a.about,
+        stance: a.stance,
+        mentions: resolve_all(&store, &a.mentions)?,
+        tags: a.tags,
+        range: range(a.since.as_deref(), a.until.as_deref())?,
+        certain: a.certain,
+        search: a.search,
+        as_of: as_of(&store, a.as_of.as_deref())?,
+    };
+    let found = query::said(&store, &filter)?;
+    let ranged = !filter.range.is_unbounded();
+    if a.json {
+        for f in &found {
+            out.json(&f.to_json(ranged))?;
+        }
+        return Ok(());
+    }
+    if found.is_empty() {
+        return out.line("no statements match");
+    }
+    let actors = store.actors()?;
+    let name = |id: &str| {
+        actors
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut rows = vec![vec![
+        "DATE".to_string(),
+        "SPEAKER".into(),
+        "FORM".into(),
+        "STANCE".into(),
+        "ID".into(),
+        "VIA".into(),
+        "TEXT".into(),
+    ]];
+    for f in &found {
+        let Event::Statement(s) = &f.current.event else {
+            continue;
+        };
+        let mut date = s.date.as_str().to_string();
+        if ranged && f.within == Within::Possible {
+            date.push_str(" (possibly)");
+        }
+        let via = s
+            .sources
+            .iter()
+            .map(|src| src.outlet.clone())
+            .collect::<Vec<_>>()
+            .join(" > ");
+        let mut id = f.current.id.clone();
+        if !f.current.corrections.is_empty() {
+            id.push_str(" (corrected)");
+        }
+        rows.push(vec![
+            date,
+            name(&s.speaker),
+            s.form().as_str().into(),
+            s.stance.map(|st| st.as_str()).unwrap_or("-").into(),
+            id,
+            if via.is_empty() { "-".into() } else { via },
+            format!("\"{}\"", s.text.replace('\n', " ")),
+        ]);
+    }
+    for line in table(&rows) {
+        out.line(&line)?;
+    }
+    Ok(())
+}

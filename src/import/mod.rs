@@ -1,0 +1,140 @@
+//! Bulk input. Every format streams its records into one [`Batch`]: the
+//! import of all given files is atomic (any bad record and nothing is
+//! appended) and idempotent (importing the same input again appends nothing).
+
+pub mod jsonl;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::store::{Batch, Summary};
+
+/// The input formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Event format JSON Lines: bare events and envelopes.
+    Jsonl,
+}
+
+impl Format {
+    /// Parse a format name.
+    pub fn parse(name: &str) -> Result<Format> {
+        match name {
+            "jsonl" | "json" => Ok(Format::Jsonl),
+            other => Err(Error::invalid(format!(
+                "unknown import format \"{other}\" (expected: jsonl)"
+            ))),
+        }
+    }
+}
+
+/// One input: a name for messages and a reader.
+pub struct Input {
+    pub name: String,
+    pub reader: Box<dyn BufRead>,
+    /// Its size in bytes, when known (for progress).
+    pub len: Option<u64>,
+}
+
+impl Input {
+    /// Open a file, or standard input for `-`.
+    pub fn open(path: &str) -> Result<Input> {
+        if path == "-" {
+            return Ok(Input {
+                name: "stdin".into(),
+                reader: Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())),
+                len: None,
+            });
+        }
+        let p = Path::new(path);
+        let file = std::fs::File::open(p).map_err(|e| Error::io(format!("cannot read {path}"), e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot read {path}"), e))?;
+        if meta.is_dir() {
+            return Err(Error::invalid(format!("{path} is a directory, not a file")));
+        }
+        Ok(Input {
+            name: path.to_string(),
+            reader: Box::new(BufReader::with_capacity(1 << 16, file)),
+            len: Some(meta.len()),
+        })
+    }
+
+    /// An input over bytes held in memory.
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Input {
+        let len = bytes.len() as u64;
+        Input {
+            name: name.into(),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            len: Some(len),
+        }
+    }
+}
+
+/// Read every input into the batch. `progress` is told how many bytes were
+/// read so far. The caller commits (or, for a dry run, drops) the batch.
+pub fn read_all(
+    batch: &mut Batch<'_>,
+    format: Format,
+    inputs: Vec<Input>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let mut done = 0u64;
+    for input in inputs {
+        let name = input.name.clone();
+        let mut counting = Counting {
+            inner: input.reader,
+            read: 0,
+        };
+        let base = done;
+        let mut tick = |n: u64| progress(base + n);
+        match format {
+            Format::Jsonl => jsonl::read(batch, &name, &mut counting, &mut tick)?,
+        }
+        done += counting.read;
+    }
+    Ok(())
+}
+
+/// The end of an import, for the user.
+pub fn describe(summary: &Summary, dry_run: bool) -> String {
+    let verb = if dry_run { "would import" } else { "imported" };
+    format!(
+        "{verb} {} new event{} ({} already present); the log {} at seq {}",
+        summary.appended,
+        if summary.appended == 1 { "" } else { "s" },
+        summary.already_present,
+        if dry_run { "would end" } else { "ends" },
+        if dry_run {
+            summary.head + summary.appended
+        } else {
+            summary.head
+        }
+    )
+}
+
+/// A reader that counts the bytes it hands out.
+pub struct Counting {
+    inner: Box<dyn BufRead>,
+    pub read: u64,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl BufRead for Counting {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.read += amt as u64;
+        self.inner.consume(amt)
+    }
+}

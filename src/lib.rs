@@ -1,0 +1,20 @@
+//! demarche: an event-sourced tracker of diplomatic timelines.
+//!
+//! Every fact (a statement, an action, an actor, an affiliation, a
+//! correction) is an immutable, dated event in an append-only, hash-chained
+//! log ([`store`]). Views (who said what when, timelines, the relationship
+//! graph) are projections rebuilt from that log ([`projection`], [`query`]),
+//! and exporters write them in the formats other tools read ([`export`]).
+//! The command-line interface lives in the binary; this library has no
+//! opinion about argument parsing.
+
+pub mod date;
+pub mod error;
+pub mod event;
+pub mod import;
+pub mod projection;
+pub mod query;
+pub mod store;
+pub mod view;
+
+pub use error::{Error, Result};

@@ -1,0 +1,8 @@
+//! The `demarche` command: parses the command line and hands each command to
+//! the library. All real work lives in the library crate.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

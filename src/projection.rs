@@ -1,0 +1,429 @@
+//! Projections: indexes derived from the log, kept in their own spaces with
+//! the last seq applied. They are one fold over the log, driven by the same
+//! code for appends, catch-up on open, `rebuild` and `verify`'s replay, so
+//! applying events one batch at a time equals a full replay.
+//!
+//! Index entries are only ever added: when a correction changes a field, the
+//! event is indexed under its new values too, and readers re-check every
+//! candidate against the event as it stands at the moment they ask about.
+//! That keeps as-of views exact without rewriting history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::event::{ActorKind, Event, Ref};
+use crate::store::{key_seq, seq_key, Backend, Envelope, Store};
+use crate::view::{self, LogRead};
+
+/// "applied" → last seq applied.
+pub const P_META: &str = "p_meta";
+/// actor id → [`ActorRecord`] (JSON).
+pub const P_ACTORS: &str = "p_actors";
+/// actor id, 0, role, seq → (): which events involve an actor, and how.
+pub const P_INVOLVES: &str = "p_involves";
+/// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an event.
+pub const P_AMENDS: &str = "p_amends";
+/// event seq, statement seq → (): statements about an event.
+pub const P_ABOUT: &str = "p_about";
+/// date order key (17 bytes), seq → (): statements and actions in timeline order.
+pub const P_TIME: &str = "p_time";
+/// tag, 0, seq → ().
+pub const P_TAGS: &str = "p_tags";
+/// type letter, seq → ().
+pub const P_TYPES: &str = "p_types";
+
+/// Every projection space.
+pub const SPACES: &[&str] = &[P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES];
+
+const APPLIED: &[u8] = b"applied";
+
+/// How an actor takes part in an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Said a statement.
+    Speaker,
+    /// Took an action.
+    Actor,
+    /// Was the target of an action.
+    Target,
+    /// Was addressed by a statement (`to`).
+    Addressee,
+    /// Was mentioned by a statement.
+    Mention,
+    /// Is the member side of an affiliation.
+    Member,
+    /// Is the organisation side of an affiliation.
+    Org,
+}
+
+impl Role {
+    fn byte(self) -> u8 {
+        match self {
+            Role::Speaker => b'S',
+            Role::Actor => b'A',
+            Role::Target => b'T',
+            Role::Addressee => b'O',
+            Role::Mention => b'M',
+            Role::Member => b'F',
+            Role::Org => b'G',
+        }
+    }
+
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::Speaker,
+        Role::Actor,
+        Role::Target,
+        Role::Addressee,
+        Role::Mention,
+        Role::Member,
+        Role::Org,
+    ];
+}
+
+/// The letter under which an event type is indexed in [`P_TYPES`].
+pub fn type_letter(event: &Event) -> u8 {
+    match event {
+        Event::Actor(_) => b'a',
+        Event::Affiliation(_) => b'f',
+        Event::Statement(_) => b's',
+        Event::Action(_) => b'x',
+        Event::Correction(_) => b'c',
+        Event::Retraction(_) => b'r',
+    }
+}
+
+/// An actor's profile, merged from all its registrations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: ActorKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wikidata: Option<String>,
+    /// Seqs of the registrations, in log order.
+    pub registrations: Vec<u64>,
+}
+
+/// The projection's last applied seq.
+pub fn applied(backend: &dyn Backend) -> Result<u64> {
+    Ok(backend
+        .get(P_META, APPLIED)?
+        .and_then(|b| key_seq(&b, false))
+        .unwrap_or(0))
+}
+
+/// Bring the store's projections up to its head.
+pub fn catch_up(store: &Store) -> Result<()> {
+    let from = applied(store.backend())? + 1;
+    let head = store.head().seq;
+    if from <= head {
+        apply_range(store, store.backend(), from, head)?;
+    }
+    Ok(())
+}
+
+/// Drop every projection and replay the whole log into them.
+pub fn rebuild(store: &Store) -> Result<()> {
+    for space in SPACES {
+        store.backend().clear(space)?;
+    }
+    apply_range(store, store.backend(), 1, store.head().seq)
+}
+
+/// Replay the whole log into a fresh in-memory backend, for comparing with
+/// the stored projections.
+pub fn replay(store: &Store) -> Result<crate::store::MemBackend> {
+    let mem = crate::store::MemBackend::default();
+    apply_range(store, &mem, 1, store.head().seq)?;
+    Ok(mem)
+}
+
+/// Apply the envelopes `from..=to` of `log` to the projections in `out`.
+pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result<()> {
+    let mut p = Projector {
+        log,
+        out,
+        to,
+        buf: BTreeMap::new(),
+        actors: HashMap::new(),
+        buffered: 0,
+    };
+    for raw in log.scan(from) {
+        let raw = raw?;
+        if raw.seq > to {
+            break;
+        }
+        let env = raw.decode()?;
+        p.apply(&env)?;
+        if p.buffered >= 50_000 {
+            p.flush(env.seq)?;
+        }
+    }
+    p.flush(to)
+}
+
+struct Projector<'a> {
+    log: &'a Store,
+    out: &'a dyn Backend,
+    to: u64,
+    buf: BTreeMap<&'static str, Vec<(Vec<u8>, Option<Vec<u8>>)>>,
+    actors: HashMap<String, ActorRecord>,
+    buffered: usize,
+}
+
+impl LogRead for Projector<'_> {
+    fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        self.log.envelope_at(seq)
+    }
+
+    fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
+        let to = self.to;
+        Ok(amends_of(self.out, seq)?
+            .into_iter()
+            .filter(|s| *s <= to)
+            .collect())
+    }
+}
+
+impl Projector<'_> {
+    fn add(&mut self, space: &'static str, key: Vec<u8>) {
+        self.buf.entry(space).or_default().push((key, Some(Vec::new())));
+        self.buffered += 1;
+    }
+
+    fn flush(&mut self, applied_to: u64) -> Result<()> {
+        for (space, entries) in std::mem::take(&mut self.buf) {
+            self.out.write(space, entries)?;
+        }
+        let actors: Vec<_> = self
+            .actors
+            .drain()
+            .map(|(id, rec)| (id.into_bytes(), Some(serde_json::to_vec(&rec).unwrap_or_default())))
+            .collect();
+        if !actors.is_empty() {
+            self.out.write(P_ACTORS, actors)?;
+        }
+        self.out.put(P_META, APPLIED, &seq_key(applied_to))?;
+        self.buffered = 0;
+        Ok(())
+    }
+
+    fn apply(&mut self, env: &Envelope) -> Result<()> {
+        let seq = env.seq;
+        self.add(P_TYPES, [&[type_letter(&env.event)][..], &seq_key(seq)].concat());
+        match &env.event {
+            Event::Actor(a) => {
+                let mut rec = match self.actors.remove(&a.id) {
+                    Some(r) => Some(r),
+                    None => actor(self.out, &a.id)?,
+                };
+                if rec.as_ref().and_then(|r| r.registrations.last()).is_some_and(|l| *l >= seq) {
+                    // Already applied before an interrupted catch-up.
+                    if let Some(r) = rec {
+                        self.actors.insert(a.id.clone(), r);
+                    }
+                    return Ok(());
+                }
+                let rec = match rec.take() {
+                    None => ActorRecord {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        kind: a.kind,
+                        aliases: Vec::new(),
+                        country: None,
+                        description: None,
+                        wikidata: None,
+                        registrations: Vec::new(),
+                    },
+                    Some(r) => r,
+                };
+                let mut rec = rec;
+                rec.name = a.name.clone();
+                rec.kind = a.kind;
+                for alias in &a.aliases {
+                    if !rec.aliases.contains(alias) {
+                        rec.aliases.push(alias.clone());
+                    }
+                }
+                if a.country.is_some() {
+                    rec.country = a.country.clone();
+                }
+                if a.description.is_some() {
+                    rec.description = a.description.clone();
+                }
+                if a.wikidata.is_some() {
+                    rec.wikidata = a.wikidata.clone();
+                }
+                rec.registrations.push(seq);
+                self.actors.insert(a.id.clone(), rec);
+            }
+            Event::Correction(c) => self.amend(&c.target, seq, b'c', true)?,
+            Event::Retraction(r) => self.amend(&r.target, seq, b'r', false)?,
+            event => self.index(seq, event)?,
+        }
+        Ok(())
+    }
+
+    fn amend(&mut self, target: &str, seq: u64, kind: u8, reindex: bool) -> Result<()> {
+        let Some(tseq) = self.log.seq_of(target)? else {
+            return Err(Error::Damaged(format!(
+                "seq {seq}: target \"{target}\" is not in the log"
+            )));
+        };
+        // Written at once: later events in this run read the amends index.
+        self.out
+            .put(P_AMENDS, &[seq_key(tseq), seq_key(seq)].concat(), &[kind])?;
+        if reindex {
+            // A correction of a correction changes the event at the root.
+            let mut root = tseq;
+            while let Some(env) = self.log.envelope_at(root)? {
+                match &env.event {
+                    Event::Correction(c) => match self.log.seq_of(&c.target)? {
+                        Some(t) => root = t,
+                        None => break,
+                    },
+                    _ => break,
+                }
+            }
+            if let Some(cur) = view::current(self, root, seq)? {
+                self.index(root, &cur.event)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn index(&mut self, seq: u64, event: &Event) -> Result<()> {
+        let sk = seq_key(seq);
+        if let Some(date) = event.date() {
+            self.add(P_TIME, [&date.order_key().to_bytes()[..], &sk].concat());
+        }
+        for tag in event.tags() {
+            self.add(P_TAGS, [tag.as_bytes(), &[0], &sk].concat());
+        }
+        for (role, id) in roles(event) {
+            self.add(P_INVOLVES, involves_key(id, role, seq));
+        }
+        if let Event::Statement(s) = event {
+            for about in &s.about {
+                if let Some(t) = self.log.seq_of(about)? {
+                    self.add(P_ABOUT, [seq_key(t), sk].concat());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each actor an event involves, with the role.
+pub fn roles(event: &Event) -> Vec<(Role, &str)> {
+    event
+        .refs()
+        .into_iter()
+        .filter_map(|r| match (event, r) {
+            (_, Ref::Event { .. }) => None,
+            (Event::Statement(_), Ref::Actor { field: "speaker", id }) => Some((Role::Speaker, id)),
+            (Event::Statement(_), Ref::Actor { field: "to", id }) => Some((Role::Addressee, id)),
+            (Event::Statement(_), Ref::Actor { id, .. }) => Some((Role::Mention, id)),
+            (Event::Action(_), Ref::Actor { field: "actor", id }) => Some((Role::Actor, id)),
+            (Event::Action(_), Ref::Actor { id, .. }) => Some((Role::Target, id)),
+            (Event::Affiliation(_), Ref::Actor { field: "actor", id }) => Some((Role::Member, id)),
+            (Event::Affiliation(_), Ref::Actor { id, .. }) => Some((Role::Org, id)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn involves_key(actor: &str, role: Role, seq: u64) -> Vec<u8> {
+    [actor.as_bytes(), &[0, role.byte()], &seq_key(seq)].concat()
+}
+
+/// The registered actor with this id.
+pub fn actor(backend: &dyn Backend, id: &str) -> Result<Option<ActorRecord>> {
+    backend
+        .get(P_ACTORS, id.as_bytes())?
+        .map(|b| {
+            serde_json::from_slice(&b)
+                .map_err(|e| Error::Damaged(format!("actor record {id:?} is unreadable: {e}")))
+        })
+        .transpose()
+}
+
+/// Every registered actor, by id.
+pub fn actors(backend: &dyn Backend) -> Result<Vec<ActorRecord>> {
+    backend
+        .scan_prefix(P_ACTORS, b"")
+        .map(|item| {
+            let (k, v) = item?;
+            serde_json::from_slice(&v).map_err(|e| {
+                Error::Damaged(format!(
+                    "actor record {:?} is unreadable: {e}",
+                    String::from_utf8_lossy(&k)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Corrections and retractions of the event at `seq`, ascending.
+pub fn amends_of(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
+    seqs_under(backend, P_AMENDS, &seq_key(seq))
+}
+
+/// Statements about the event at `seq`, ascending (candidates: re-check).
+pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
+    seqs_under(backend, P_ABOUT, &seq_key(seq))
+}
+
+/// Events that involve `actor` in one of `roles`, ascending, without
+/// repeats (candidates: re-check).
+pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for role in roles {
+        out.extend(seqs_under(backend, P_INVOLVES, &[actor.as_bytes(), &[0, role.byte()]].concat())?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// Events carrying `tag`, ascending (candidates: re-check).
+pub fn tagged(backend: &dyn Backend, tag: &str) -> Result<Vec<u64>> {
+    seqs_under(backend, P_TAGS, &[tag.as_bytes(), &[0]].concat())
+}
+
+/// Events of one type (see [`type_letter`]), ascending.
+pub fn of_type(backend: &dyn Backend, letter: u8) -> Result<Vec<u64>> {
+    seqs_under(backend, P_TYPES, &[letter])
+}
+
+/// Statements and actions in timeline order, each with the order key it was
+/// indexed under (an event whose date was corrected appears under each of
+/// its dates; keep the entry that matches its current date).
+pub fn timeline(backend: &dyn Backend) -> impl Iterator<Item = Result<([u8; 17], u64)>> + '_ {
+    backend.scan_prefix(P_TIME, b"").map(|item| {
+        let (k, _) = item?;
+        let seq = key_seq(&k, true).ok_or_else(|| Error::Damaged("bad timeline key".into()))?;
+        let mut key = [0u8; 17];
+        key.copy_from_slice(k.get(..17).ok_or_else(|| Error::Damaged("bad timeline key".into()))?);
+        Ok((key, seq))
+    })
+}
+
+fn seqs_under(backend: &dyn Backend, space: &str, prefix: &[u8]) -> Result<Vec<u64>> {
+    backend
+        .scan_prefix(space, prefix)
+        .map(|item| {
+            let (k, _) = item?;
+            key_seq(&k, true).ok_or_else(|| Error::Damaged(format!("bad key in {space}")))
+        })
+        .collect()
+}

@@ -1,0 +1,204 @@
+//! The envelope: how one event sits in the log. Stored bytes are never
+//! rewritten; an envelope of an older schema version is upgraded when read,
+//! here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::event::{canonical, hex, parse_strict, Event};
+
+/// The event schema version written today.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The `prev` of the first envelope.
+pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An envelope exactly as stored and exported: the event is kept as the JSON
+/// it was written with, so its hash can always be recomputed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvelope {
+    pub v: u32,
+    pub seq: u64,
+    pub id: String,
+    pub recorded_at: String,
+    pub prev: String,
+    pub hash: String,
+    pub event: Value,
+}
+
+/// An envelope with its event read and upgraded to today's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub v: u32,
+    pub seq: u64,
+    pub id: String,
+    pub recorded_at: String,
+    pub prev: String,
+    pub hash: String,
+    pub event: Event,
+}
+
+impl RawEnvelope {
+    /// The hash of every field but `hash`, over canonical JSON.
+    pub fn compute_hash(&self) -> String {
+        let body = json!({
+            "v": self.v,
+            "seq": self.seq,
+            "id": self.id,
+            "recorded_at": self.recorded_at,
+            "prev": self.prev,
+            "event": self.event,
+        });
+        hex(&Sha256::digest(canonical(&body)))
+    }
+
+    /// The stored and exported line (without its newline).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Field order is fixed by the struct; the event's keys are sorted.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Read stored bytes back.
+    pub fn from_bytes(bytes: &[u8]) -> Result<RawEnvelope> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::Damaged(format!("stored envelope is not readable: {e}")))
+    }
+
+    /// Read an envelope line given by a user, strictly.
+    pub fn from_value(value: Value) -> Result<RawEnvelope> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string().replace('`', "\"");
+            if path == "." {
+                Error::Invalid(format!("envelope: {inner}"))
+            } else {
+                Error::Invalid(format!("envelope field \"{path}\": {inner}"))
+            }
+        })
+    }
+
+    /// Upgrade and type the event.
+    pub fn decode(&self) -> Result<Envelope> {
+        let event = upcast(self.v, self.event.clone())?;
+        let event = Event::from_value(event)
+            .map_err(|e| Error::Invalid(format!("seq {}: {e}", self.seq)))?;
+        Ok(Envelope {
+            v: self.v,
+            seq: self.seq,
+            id: self.id.clone(),
+            recorded_at: self.recorded_at.clone(),
+            prev: self.prev.clone(),
+            hash: self.hash.clone(),
+            event,
+        })
+    }
+}
+
+/// Bring an event written under schema `v` up to today's schema.
+///
+/// Version 0 stored a statement's words under `quote` and knew neither
+/// `form` nor `language`; every quote it held was verbatim, so it reads as
+/// `text` with `form: direct`.
+pub fn upcast(v: u32, mut event: Value) -> Result<Value> {
+    match v {
+        SCHEMA_VERSION => Ok(event),
+        0 => {
+            if let Some(obj) = event.as_object_mut() {
+                if obj.get("type").and_then(Value::as_str) == Some("statement") {
+                    if let Some(quote) = obj.remove("quote") {
+                        obj.insert("text".into(), quote);
+                    }
+                    obj.entry("form").or_insert_with(|| Value::from("direct"));
+                }
+            }
+            Ok(event)
+        }
+        other => Err(Error::Invalid(format!(
+            "envelope version {other} is newer than this demarche understands (at most {SCHEMA_VERSION}); upgrade demarche"
+        ))),
+    }
+}
+
+/// Parse one line as either a bare event or an envelope (it has `seq`).
+pub enum Line {
+    Event(Event),
+    Envelope(RawEnvelope),
+}
+
+impl Line {
+    /// Read one line of JSON Lines input.
+    pub fn parse(bytes: &[u8]) -> Result<Line> {
+        let value = parse_strict(bytes)?;
+        let is_envelope = value
+            .as_object()
+            .is_some_and(|o| o.contains_key("seq") && o.contains_key("event"));
+        if is_envelope {
+            let raw = RawEnvelope::from_value(value)?;
+            // The event inside must be valid too, and kept as written.
+            raw.decode()?;
+            Ok(Line::Envelope(raw))
+        } else {
+            Ok(Line::Event(Event::from_value(value)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(event: Value) -> RawEnvelope {
+        let mut r = RawEnvelope {
+            v: 1,
+            seq: 1,
+            id: "a".into(),
+            recorded_at: "2026-11-26T16:00:00.000000Z".into(),
+            prev: ZERO_HASH.into(),
+            hash: String::new(),
+            event,
+        };
+        r.hash = r.compute_hash();
+        r
+    }
+
+    #[test]
+    fn hash_covers_every_field_but_itself() {
+        let a = raw(json!({"type":"actor","id":"a","name":"A","kind":"person"}));
+        let mut b = a.clone();
+        b.recorded_at = "2026-11-26T16:00:00.000001Z".into();
+        assert_ne!(a.compute_hash(), b.compute_hash());
+        let mut c = a.clone();
+        c.hash = "x".into();
+        assert_eq!(a.compute_hash(), c.compute_hash());
+        assert_eq!(a.hash.len(), 64);
+    }
+
+    #[test]
+    fn bytes_round_trip_in_field_order() {
+        let a = raw(json!({"type":"actor","kind":"person","name":"A","id":"a"}));
+        let bytes = a.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with(r#"{"v":1,"seq":1,"id":"a","recorded_at":"#), "{text}");
+        assert!(text.ends_with(r#""event":{"id":"a","kind":"person","name":"A","type":"actor"}}"#), "{text}");
+        assert_eq!(RawEnvelope::from_bytes(&bytes).unwrap(), a);
+    }
+
+    #[test]
+    fn version_zero_statements_are_upgraded_on_read() {
+        let mut r = raw(json!({"type":"statement","date":"2017","speaker":"a","quote":"Hello."}));
+        r.v = 0;
+        let env = r.decode().unwrap();
+        match env.event {
+            Event::Statement(s) => {
+                assert_eq!(s.text, "Hello.");
+                assert_eq!(s.form, Some(crate::event::Form::Direct));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        r.v = 7;
+        assert!(r.decode().unwrap_err().to_string().contains("version 7"));
+    }
+}

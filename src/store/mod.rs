@@ -1,0 +1,854 @@
+//! The log: an append-only, hash-chained sequence of envelopes, and the
+//! writer that appends to it.
+//!
+//! Promises: `seq` runs from 1 without gaps; every envelope's `prev` is the
+//! hash of the one before; `recorded_at` never goes backwards; a batch of
+//! appends becomes visible all at once when its head is moved, and only after
+//! every byte of it was synced to disk, so a crash or a failed command leaves
+//! the log exactly as the last acknowledged write left it.
+
+mod backend;
+mod envelope;
+mod sled_backend;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use backend::{Backend, Entries, Entry, MemBackend};
+pub use envelope::{upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH};
+pub use sled_backend::{set_sync_hook, SledBackend, SyncHook};
+
+use crate::error::{closest, Error, Result};
+use crate::event::Event;
+use crate::projection::{self, ActorRecord};
+use crate::view::{self, apply_set, Current, LogRead};
+
+/// seq → envelope bytes.
+pub const LOG: &str = "log";
+/// event id → seq.
+pub const IDS: &str = "ids";
+/// The head and the format marker.
+pub const META: &str = "meta";
+
+const HEAD_KEY: &[u8] = b"head";
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT: &[u8] = b"demarche-log-1";
+
+/// Every space the store uses, log and projections.
+pub fn all_spaces() -> Vec<&'static str> {
+    let mut s = vec![LOG, IDS, META];
+    s.extend_from_slice(projection::SPACES);
+    s
+}
+
+/// The key of a seq: big-endian, so keys sort in log order.
+pub fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Read a big-endian seq from the first 8 bytes (or the last 8 with `tail`).
+pub fn key_seq(key: &[u8], tail: bool) -> Option<u64> {
+    let bytes = if tail {
+        key.get(key.len().checked_sub(8)?..)?
+    } else {
+        key.get(..8)?
+    };
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// The last committed envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+    pub recorded_at: String,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Head {
+            seq: 0,
+            hash: ZERO_HASH.into(),
+            recorded_at: String::new(),
+        }
+    }
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Create the database when the path does not exist.
+    pub create: bool,
+    /// How long to wait for another process to release the database.
+    pub lock_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            create: false,
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Where recording times come from; injected so tests can pin them.
+pub type Clock = Box<dyn Fn() -> DateTime<Utc>>;
+
+/// An open log.
+pub struct Store {
+    backend: Box<dyn Backend>,
+    head: Head,
+    path: Option<PathBuf>,
+    created: bool,
+    clock: Clock,
+}
+
+impl Store {
+    /// Open the sled database at `path`.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
+        let existed = path.exists();
+        if !existed && !opts.create {
+            return Err(Error::NoDatabase(path.to_path_buf()));
+        }
+        if existed && !path.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is not a demarche database (it is not a directory)",
+                path.display()
+            )));
+        }
+        if !existed {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::io(format!("cannot create {}", parent.display()), e)
+                })?;
+            }
+        }
+        let opened = SledBackend::open(path, &all_spaces(), opts.lock_timeout);
+        let backend = match opened {
+            Ok(b) => b,
+            Err(e) => {
+                if !existed {
+                    let _ = std::fs::remove_dir_all(path);
+                }
+                return Err(e);
+            }
+        };
+        let mut store = Store::with_backend(Box::new(backend))?;
+        store.path = Some(path.to_path_buf());
+        store.created = !existed;
+        Ok(store)
+    }
+
+    /// A store over any backend (an in-memory one in tests).
+    pub fn with_backend(backend: Box<dyn Backend>) -> Result<Store> {
+        match backend.get(META, FORMAT_KEY)? {
+            Some(f) if f != FORMAT => {
+                return Err(Error::Damaged(format!(
+                    "unknown database format {:?}",
+                    String::from_utf8_lossy(&f)
+                )))
+            }
+            Some(_) => {}
+            None => {
+                if backend.last(LOG)?.is_some() {
+                    return Err(Error::Damaged(
+                        "the database holds a log but no format marker".into(),
+                    ));
+                }
+            }
+        }
+        let head = match backend.get(META, HEAD_KEY)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Damaged(format!("the log head is not readable: {e}")))?,
+            None => Head::default(),
+        };
+        let mut store = Store {
+            backend,
+            head,
+            path: None,
+            created: false,
+            clock: Box::new(Utc::now),
+        };
+        store.discard_uncommitted()?;
+        projection::catch_up(&store)?;
+        Ok(store)
+    }
+
+    /// An empty store held in memory.
+    pub fn in_memory() -> Store {
+        Store::with_backend(Box::new(MemBackend::default()))
+            .expect("an empty in-memory store always opens")
+    }
+
+    /// Use another clock for recording times.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// Whether this open created the database (so a failed command can
+    /// remove it again).
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// The path of the database, for sled stores.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The last committed envelope.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// The storage backend, for projections and queries.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// Envelopes written past the head by an interrupted batch are not part
+    /// of the log: remove them.
+    fn discard_uncommitted(&mut self) -> Result<()> {
+        let from = seq_key(self.head.seq + 1);
+        let mut removals = Vec::new();
+        let mut ids = Vec::new();
+        for item in self.backend.scan_from(LOG, &from) {
+            let (k, v) = item?;
+            if let Ok(raw) = RawEnvelope::from_bytes(&v) {
+                ids.push((raw.id.into_bytes(), None));
+            }
+            removals.push((k, None));
+        }
+        if !removals.is_empty() {
+            self.backend.write(IDS, ids)?;
+            self.backend.write(LOG, removals)?;
+            self.backend.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The stored envelope at `seq`, if committed.
+    pub fn raw(&self, seq: u64) -> Result<Option<RawEnvelope>> {
+        if seq == 0 || seq > self.head.seq {
+            return Ok(None);
+        }
+        self.raw_any(seq)
+    }
+
+    fn raw_any(&self, seq: u64) -> Result<Option<RawEnvelope>> {
+        match self.backend.get(LOG, &seq_key(seq))? {
+            Some(bytes) => Ok(Some(RawEnvelope::from_bytes(&bytes).map_err(|e| {
+                Error::Damaged(format!("seq {seq}: {e}"))
+            })?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The seq of a committed event id.
+    pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self
+            .backend
+            .get(IDS, id.as_bytes())?
+            .and_then(|b| key_seq(&b, false))
+            .filter(|s| *s <= self.head.seq))
+    }
+
+    /// The event with this id as it stands at `as_of`.
+    pub fn current_by_id(&self, id: &str, as_of: u64) -> Result<Option<Current>> {
+        match self.seq_of(id)? {
+            Some(seq) => view::current(self, seq, as_of),
+            None => Ok(None),
+        }
+    }
+
+    /// Stored envelopes from `from` to the head, in log order.
+    pub fn scan(&self, from: u64) -> impl Iterator<Item = Result<RawEnvelope>> + '_ {
+        let head = self.head.seq;
+        self.backend
+            .scan_from(LOG, &seq_key(from.max(1)))
+            .map(|item| item.and_then(|(k, v)| Ok((key_seq(&k, false).unwrap_or(0), v))))
+            .take_while(move |item| item.as_ref().map_or(true, |(s, _)| *s <= head))
+            .map(|item| item.and_then(|(_, v)| RawEnvelope::from_bytes(&v)))
+    }
+
+    /// The registered actor with this id.
+    pub fn actor(&self, id: &str) -> Result<Option<ActorRecord>> {
+        projection::actor(self.backend.as_ref(), id)
+    }
+
+    /// Every registered actor, by id.
+    pub fn actors(&self) -> Result<Vec<ActorRecord>> {
+        projection::actors(self.backend.as_ref())
+    }
+
+    /// Turn an `--as-of` value (a seq, or an RFC 3339 instant) into the last
+    /// seq recorded at or before it.
+    pub fn resolve_as_of(&self, spec: &str) -> Result<u64> {
+        if let Ok(seq) = spec.parse::<u64>() {
+            return Ok(seq.min(self.head.seq));
+        }
+        let t = DateTime::parse_from_rfc3339(spec).map_err(|_| {
+            Error::invalid(format!(
+                "invalid --as-of {spec:?}: expected a seq such as 12 or an RFC 3339 instant such as 2017-09-13T12:00:00Z"
+            ))
+        })?;
+        let t = t.with_timezone(&Utc);
+        // recorded_at never decreases, so the answer is a binary search.
+        let (mut lo, mut hi) = (0u64, self.head.seq);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            let at = self
+                .raw(mid)?
+                .ok_or_else(|| Error::Damaged(format!("seq {mid} is missing from the log")))?;
+            let rec = DateTime::parse_from_rfc3339(&at.recorded_at)
+                .map_err(|_| Error::Damaged(format!("seq {mid}: unreadable recorded_at")))?;
+            if rec.with_timezone(&Utc) <= t {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// Start appending.
+    pub fn batch(&mut self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Drop every projection and replay the log into them.
+    pub fn rebuild(&mut self) -> Result<u64> {
+        projection::rebuild(&*self)?;
+        self.backend.sync()?;
+        Ok(self.head.seq)
+    }
+
+    fn now(&self) -> String {
+        (self.clock)().to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+}
+
+impl LogRead for Store {
+    fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        self.raw(seq)?.map(|r| r.decode()).transpose()
+    }
+
+    fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
+        let head = self.head.seq;
+        Ok(projection::amends_of(self.backend.as_ref(), seq)?
+            .into_iter()
+            .filter(|s| *s <= head)
+            .collect())
+    }
+}
+
+/// How an event without an id is matched against what the log holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Re-reading a file: events about one subject are matched in order
+    /// against the chain already recorded, so a second import appends nothing.
+    Import,
+    /// One command: a registration identical to the latest one is a no-op,
+    /// anything else is a new event.
+    Command,
+}
+
+/// What became of one event given to a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Appended { seq: u64, id: String },
+    AlreadyPresent { seq: u64, id: String },
+}
+
+impl Outcome {
+    /// The event's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Outcome::Appended { id, .. } | Outcome::AlreadyPresent { id, .. } => id,
+        }
+    }
+}
+
+/// Counts of a finished batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub appended: u64,
+    pub already_present: u64,
+    pub head: u64,
+}
+
+/// Appends in progress. Envelopes are written past the committed head as
+/// they come; `commit` syncs them and moves the head in one write. Dropping
+/// a batch without committing removes what it wrote.
+pub struct Batch<'s> {
+    store: &'s mut Store,
+    start: Head,
+    next: u64,
+    prev_hash: String,
+    last_recorded: String,
+    pending: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pending_ids: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ids: HashMap<String, (u64, String)>,
+    actors: HashSet<String>,
+    amends: HashMap<u64, Vec<u64>>,
+    retracted: HashSet<u64>,
+    cursors: HashMap<String, String>,
+    latest: HashMap<String, String>,
+    actor_ids: Option<Vec<String>>,
+    summary: Summary,
+    done: bool,
+}
+
+const PENDING_LIMIT: usize = 4096;
+
+impl<'s> Batch<'s> {
+    fn new(store: &'s mut Store) -> Batch<'s> {
+        let start = store.head.clone();
+        Batch {
+            next: start.seq + 1,
+            prev_hash: start.hash.clone(),
+            last_recorded: start.recorded_at.clone(),
+            start,
+            store,
+            pending: Vec::new(),
+            pending_ids: Vec::new(),
+            ids: HashMap::new(),
+            actors: HashSet::new(),
+            amends: HashMap::new(),
+            retracted: HashSet::new(),
+            cursors: HashMap::new(),
+            latest: HashMap::new(),
+            actor_ids: None,
+            summary: Summary::default(),
+            done: false,
+        }
+    }
+
+    /// The counts so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Append one event. `origin` names where it came from (a file and line)
+    /// for messages about duplicate ids.
+    pub fn add(&mut self, event: Event, origin: &str, mode: Mode) -> Result<Outcome> {
+        let canonical = event.canonical_bytes();
+        let id = match event.given_id() {
+            Some(id) => {
+                if let Some(seq) = self.lookup(id)? {
+                    return self.same_content(id, seq, &canonical, origin);
+                }
+                id.to_string()
+            }
+            None => match event.subject().map(str::to_string) {
+                None => {
+                    let id = event.derive_id(None);
+                    if let Some(seq) = self.lookup(&id)? {
+                        return self.same_content(&id, seq, &canonical, origin);
+                    }
+                    id
+                }
+                Some(subject) => {
+                    let latest = self.latest_about(&subject, &event)?;
+                    let probe = match mode {
+                        Mode::Import => self.cursors.get(&subject).cloned(),
+                        Mode::Command => latest.clone(),
+                    };
+                    // The chain already holds this very event: nothing to add.
+                    let candidate = match mode {
+                        Mode::Import => Some(event.derive_id(probe.as_deref())),
+                        Mode::Command => probe,
+                    };
+                    if let Some(candidate) = candidate {
+                        if let Some(seq) = self.lookup(&candidate)? {
+                            if self.content_of(seq)? == canonical {
+                                self.cursors.insert(subject, candidate.clone());
+                                self.summary.already_present += 1;
+                                return Ok(Outcome::AlreadyPresent { seq, id: candidate });
+                            }
+                        }
+                    }
+                    let id = event.derive_id(latest.as_deref());
+                    if let Some(seq) = self.lookup(&id)? {
+                        return self.same_content(&id, seq, &canonical, origin);
+                    }
+                    self.check_refs(&event)?;
+                    self.cursors.insert(subject.clone(), id.clone());
+                    self.latest.insert(subject, id.clone());
+                    id
+                }
+            },
+        };
+        if event.subject().is_none() || event.given_id().is_some() {
+            self.check_refs(&event)?;
+        }
+        let recorded_at = self.store.now().max(self.last_recorded.clone());
+        let mut raw = RawEnvelope {
+            v: SCHEMA_VERSION,
+            seq: self.next,
+            id,
+            recorded_at,
+            prev: self.prev_hash.clone(),
+            hash: String::new(),
+            event: event.to_value(),
+        };
+        raw.hash = raw.compute_hash();
+        self.stage(raw, &event, origin)
+    }
+
+    /// Append an envelope as exported: one already in the log must equal it
+    /// exactly; one that continues the head is appended as is.
+    pub fn add_envelope(&mut self, raw: RawEnvelope, origin: &str) -> Result<Outcome> {
+        let seq = raw.seq;
+        if raw.compute_hash() != raw.hash {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: hash does not match its content (edited by hand?)"
+            )));
+        }
+        if seq == 0 {
+            return Err(Error::invalid("envelope seq 0: seqs start at 1"));
+        }
+        if seq < self.next {
+            let stored = self.read_any(seq)?;
+            return match stored {
+                Some(s) if s == raw => {
+                    self.summary.already_present += 1;
+                    Ok(Outcome::AlreadyPresent { seq, id: raw.id })
+                }
+                _ => Err(Error::invalid(format!(
+                    "envelope seq {seq} differs from the one in the log (a fork)"
+                ))),
+            };
+        }
+        if seq > self.next {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq} leaves a gap (the log continues at seq {})",
+                self.next
+            )));
+        }
+        if raw.prev != self.prev_hash {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: prev does not match the hash of seq {} (a fork)",
+                seq - 1
+            )));
+        }
+        if DateTime::parse_from_rfc3339(&raw.recorded_at).is_err() {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: recorded_at {:?} is not an RFC 3339 instant",
+                raw.recorded_at
+            )));
+        }
+        if raw.recorded_at < self.last_recorded {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: recorded_at {} is earlier than the previous envelope's",
+                raw.recorded_at
+            )));
+        }
+        let event = raw.decode()?.event;
+        self.check_refs(&event)?;
+        if let Some(at) = self.lookup(&raw.id)? {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: id \"{}\" is already used at seq {at}",
+                raw.id
+            )));
+        }
+        if let Some(subject) = event.subject() {
+            self.latest.insert(subject.to_string(), raw.id.clone());
+        }
+        self.stage(raw, &event, origin)
+    }
+
+    fn stage(&mut self, raw: RawEnvelope, event: &Event, origin: &str) -> Result<Outcome> {
+        let seq = raw.seq;
+        let id = raw.id.clone();
+        self.pending.push((seq_key(seq).to_vec(), Some(raw.to_bytes())));
+        self.pending_ids
+            .push((id.clone().into_bytes(), Some(seq_key(seq).to_vec())));
+        self.ids.insert(id.clone(), (seq, origin.to_string()));
+        match event {
+            Event::Actor(a) => {
+                if self.actors.insert(a.id.clone()) {
+                    if let Some(list) = self.actor_ids.as_mut() {
+                        list.push(a.id.clone());
+                    }
+                }
+            }
+            Event::Correction(c) => self.note_amend(&c.target, seq)?,
+            Event::Retraction(r) => {
+                self.note_amend(&r.target, seq)?;
+                if let Some(t) = self.lookup(&r.target)? {
+                    self.retracted.insert(t);
+                }
+            }
+            _ => {}
+        }
+        self.prev_hash = raw.hash;
+        self.last_recorded = raw.recorded_at;
+        self.next += 1;
+        self.summary.appended += 1;
+        if self.pending.len() >= PENDING_LIMIT {
+            self.flush_pending()?;
+        }
+        Ok(Outcome::Appended { seq, id })
+    }
+
+    fn note_amend(&mut self, target: &str, seq: u64) -> Result<()> {
+        if let Some(t) = self.lookup(target)? {
+            self.amends.entry(t).or_default().push(seq);
+        }
+        Ok(())
+    }
+
+    fn flush_pending(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            self.store
+                .backend
+                .write(LOG, std::mem::take(&mut self.pending))?;
+            self.store
+                .backend
+                .write(IDS, std::mem::take(&mut self.pending_ids))?;
+        }
+        Ok(())
+    }
+
+    /// The seq of an id in the log or in this batch.
+    fn lookup(&self, id: &str) -> Result<Option<u64>> {
+        if let Some((seq, _)) = self.ids.get(id) {
+            return Ok(Some(*seq));
+        }
+        self.store.seq_of(id)
+    }
+
+    fn read_any(&mut self, seq: u64) -> Result<Option<RawEnvelope>> {
+        if seq > self.start.seq {
+            self.flush_pending()?;
+        }
+        self.store.raw_any(seq)
+    }
+
+    fn content_of(&mut self, seq: u64) -> Result<Vec<u8>> {
+        match self.read_any(seq)? {
+            Some(raw) => Ok(raw.decode()?.event.canonical_bytes()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn same_content(&mut self, id: &str, seq: u64, canonical: &[u8], origin: &str) -> Result<Outcome> {
+        if self.content_of(seq)? == canonical {
+            self.summary.already_present += 1;
+            return Ok(Outcome::AlreadyPresent {
+                seq,
+                id: id.to_string(),
+            });
+        }
+        let first = match self.ids.get(id) {
+            Some((_, o)) if !o.is_empty() => o.clone(),
+            _ => format!("seq {seq} of the log"),
+        };
+        let _ = origin;
+        Err(Error::invalid(format!(
+            "id \"{id}\" is already used by a different event (first at {first})"
+        )))
+    }
+
+    /// The id of the latest event about a subject: the actor's latest
+    /// registration, or the target's latest correction or retraction.
+    fn latest_about(&mut self, subject: &str, event: &Event) -> Result<Option<String>> {
+        if let Some(id) = self.latest.get(subject) {
+            return Ok(Some(id.clone()));
+        }
+        let seq = match event {
+            Event::Actor(_) => self
+                .store
+                .actor(subject)?
+                .and_then(|a| a.registrations.last().copied()),
+            _ => match self.store.seq_of(subject)? {
+                Some(t) => self.store.amends_of(t)?.last().copied(),
+                None => None,
+            },
+        };
+        match seq {
+            Some(seq) => Ok(self.read_any(seq)?.map(|r| r.id)),
+            None => Ok(None),
+        }
+    }
+
+    fn actor_known(&self, id: &str) -> Result<bool> {
+        Ok(self.actors.contains(id) || self.store.actor(id)?.is_some())
+    }
+
+    fn unknown_actor(&mut self, field: &str, id: &str) -> Result<Error> {
+        if self.actor_ids.is_none() {
+            let mut ids: Vec<String> = self.store.actors()?.into_iter().map(|a| a.id).collect();
+            ids.extend(self.actors.iter().cloned());
+            self.actor_ids = Some(ids);
+        }
+        let ids = self.actor_ids.as_deref().unwrap_or_default();
+        let hint = match closest(id, ids.iter().map(String::as_str)).first() {
+            Some(best) => format!(" (did you mean \"{best}\"?)"),
+            None => " (register it first with an actor event or `demarche actor add`)".into(),
+        };
+        Ok(Error::invalid(format!(
+            "field \"{field}\": unknown actor \"{id}\"{hint}"
+        )))
+    }
+
+    /// Every reference must point at something recorded earlier; a
+    /// correction must leave a valid event behind.
+    fn check_refs(&mut self, event: &Event) -> Result<()> {
+        for r in event.refs() {
+            match r {
+                crate::event::Ref::Actor { field, id } => {
+                    if !self.actor_known(id)? {
+                        return Err(self.unknown_actor(field, id)?);
+                    }
+                }
+                crate::event::Ref::Event { field, id } => {
+                    if self.lookup(id)?.is_none() {
+                        return Err(Error::invalid(format!(
+                            "field \"{field}\": unknown event \"{id}\" (events must be recorded before they are referred to)"
+                        )));
+                    }
+                }
+            }
+        }
+        let (target, set) = match event {
+            Event::Correction(c) => (&c.target, Some(&c.set)),
+            Event::Retraction(r) => (&r.target, None),
+            _ => return Ok(()),
+        };
+        let seq = self.lookup(target)?.unwrap_or(0);
+        let cur = self.current_any(seq)?.ok_or_else(|| {
+            Error::invalid(format!("field \"target\": unknown event \"{target}\""))
+        })?;
+        if cur.retracted.is_some() || self.retracted.contains(&seq) {
+            return Err(Error::invalid(format!(
+                "field \"target\": event \"{target}\" is retracted; a retracted event cannot be corrected or retracted again"
+            )));
+        }
+        match &cur.event {
+            Event::Actor(_) => {
+                return Err(Error::invalid(format!(
+                    "field \"target\": \"{target}\" is an actor registration; register the actor again to change it"
+                )))
+            }
+            Event::Retraction(_) => {
+                return Err(Error::invalid(format!(
+                    "field \"target\": \"{target}\" is a retraction, which cannot be corrected or retracted"
+                )))
+            }
+            _ => {}
+        }
+        if let Some(set) = set {
+            let corrected = apply_set(&cur.event, set).map_err(|e| {
+                Error::invalid(format!(
+                    "field \"set\": the corrected {} would be invalid: {e}",
+                    cur.event.type_name()
+                ))
+            })?;
+            // New values may name actors or events too.
+            self.check_refs(&corrected).map_err(|e| {
+                Error::invalid(format!("field \"set\": {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn current_any(&mut self, seq: u64) -> Result<Option<Current>> {
+        self.flush_pending()?;
+        let reader = BatchRead { batch: self };
+        view::current(&reader, seq, u64::MAX)
+    }
+
+    /// Sync what was written and move the head: from here on the events are
+    /// part of the log.
+    pub fn commit(mut self) -> Result<Summary> {
+        self.flush_pending()?;
+        self.done = true;
+        if self.summary.appended == 0 {
+            self.summary.head = self.start.seq;
+            return Ok(self.summary.clone());
+        }
+        let head = Head {
+            seq: self.next - 1,
+            hash: self.prev_hash.clone(),
+            recorded_at: self.last_recorded.clone(),
+        };
+        let moved = (|| -> Result<()> {
+            let backend = self.store.backend.as_ref();
+            backend.sync()?;
+            let head_bytes = serde_json::to_vec(&head).unwrap_or_default();
+            backend.write(
+                META,
+                vec![
+                    (HEAD_KEY.to_vec(), Some(head_bytes)),
+                    (FORMAT_KEY.to_vec(), Some(FORMAT.to_vec())),
+                ],
+            )?;
+            backend.sync()
+        })();
+        if let Err(e) = moved {
+            self.done = false;
+            return Err(e);
+        }
+        self.store.head = head;
+        projection::catch_up(&*self.store)?;
+        self.summary.head = self.store.head.seq;
+        Ok(self.summary.clone())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.pending.clear();
+        self.pending_ids.clear();
+        let backend = self.store.backend.as_ref();
+        let start_bytes = serde_json::to_vec(&self.start).unwrap_or_default();
+        if self.start.seq == 0 {
+            backend.write(META, vec![(HEAD_KEY.to_vec(), None)])?;
+        } else {
+            backend.put(META, HEAD_KEY, &start_bytes)?;
+        }
+        let ids: Vec<_> = self.ids.keys().map(|id| (id.clone().into_bytes(), None)).collect();
+        let seqs: Vec<_> = (self.start.seq + 1..self.next)
+            .map(|s| (seq_key(s).to_vec(), None))
+            .collect();
+        backend.write(IDS, ids)?;
+        backend.write(LOG, seqs)?;
+        Ok(())
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.rollback();
+        }
+    }
+}
+
+/// The log as a batch sees it: committed events plus its own.
+struct BatchRead<'b, 's> {
+    batch: &'b Batch<'s>,
+}
+
+impl LogRead for BatchRead<'_, '_> {
+    fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        self.batch
+            .store
+            .raw_any(seq)?
+            .map(|r| r.decode())
+            .transpose()
+    }
+
+    fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
+        let mut out = self.batch.store.amends_of(seq)?;
+        if let Some(more) = self.batch.amends.get(&seq) {
+            out.extend(more);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,161 @@
+//! The embedded default backend: one sled tree per space.
+//!
+//! Guarantees: a second process waits for the database lock up to a timeout
+//! and then fails with a clear message; `sync` makes every file sled wrote
+//! reach the disk (sled's own flush only issues `sync_file_range`, and never
+//! syncs its blob files), so an acknowledged write survives power loss.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::store::backend::{Backend, Entries, Entry};
+
+/// Opens and holds a sled database.
+pub struct SledBackend {
+    db: sled::Db,
+    trees: HashMap<&'static str, sled::Tree>,
+    path: PathBuf,
+}
+
+/// A seam for durability tests: when installed, every sync calls it first,
+/// and an error it returns fails the sync before anything reaches the disk.
+pub type SyncHook = Box<dyn Fn() -> std::io::Result<()> + Send + Sync>;
+
+static SYNC_HOOK: std::sync::OnceLock<SyncHook> = std::sync::OnceLock::new();
+
+/// Install the process-wide sync hook (the first call wins).
+pub fn set_sync_hook(hook: SyncHook) {
+    let _ = SYNC_HOOK.set(hook);
+}
+
+impl SledBackend {
+    /// Open the database at `path`, waiting up to `lock_timeout` for another
+    /// process to release it. `spaces` are the trees to open.
+    pub fn open(path: &Path, spaces: &[&'static str], lock_timeout: Duration) -> Result<Self> {
+        let started = Instant::now();
+        let db = loop {
+            // A small page cache: the CLI opens the database on every call,
+            // and most commands read a small part of it.
+            let config = sled::Config::new()
+                .path(path)
+                .cache_capacity(64 * 1024 * 1024)
+                .flush_every_ms(None);
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) if is_lock_error(&e) => {
+                    if started.elapsed() >= lock_timeout {
+                        return Err(Error::Locked(path.to_path_buf()));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(sled::Error::Io(e)) => {
+                    return Err(Error::io(
+                        format!("cannot open database {}", path.display()),
+                        e,
+                    ))
+                }
+                Err(e) => {
+                    return Err(Error::Storage(format!(
+                        "cannot open database {}: {e}",
+                        path.display()
+                    )))
+                }
+            }
+        };
+        let mut trees = HashMap::new();
+        for name in spaces {
+            trees.insert(*name, db.open_tree(name)?);
+        }
+        Ok(SledBackend {
+            db,
+            trees,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn tree(&self, space: &str) -> Result<&sled::Tree> {
+        self.trees
+            .get(space)
+            .ok_or_else(|| Error::Storage(format!("unknown space {space}")))
+    }
+}
+
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.to_string().contains("could not acquire lock")
+}
+
+fn entry(r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry> {
+    let (k, v) = r?;
+    Ok((k.to_vec(), v.to_vec()))
+}
+
+/// fsync every file below `dir`, then the directory itself.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    for item in std::fs::read_dir(dir)? {
+        let item = item?;
+        let path = item.path();
+        let ty = item.file_type()?;
+        if ty.is_dir() {
+            sync_dir(&path)?;
+        } else if ty.is_file() {
+            File::open(&path)?.sync_all()?;
+        }
+    }
+    File::open(dir)?.sync_all()
+}
+
+impl Backend for SledBackend {
+    fn get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree(space)?.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn write(&self, space: &str, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+        let tree = self.tree(space)?;
+        let mut batch = sled::Batch::default();
+        for (k, v) in entries {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn scan_prefix<'a>(&'a self, space: &str, prefix: &[u8]) -> Entries<'a> {
+        match self.tree(space) {
+            Ok(t) => Box::new(t.scan_prefix(prefix).map(entry)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn scan_from<'a>(&'a self, space: &str, start: &[u8]) -> Entries<'a> {
+        match self.tree(space) {
+            Ok(t) => Box::new(t.range(start.to_vec()..).map(entry)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn last(&self, space: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .tree(space)?
+            .last()?
+            .map(|(k, v)| (k.to_vec(), v.to_vec())))
+    }
+
+    fn clear(&self, space: &str) -> Result<()> {
+        self.tree(space)?.clear()?;
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<()> {
+        if let Some(hook) = SYNC_HOOK.get() {
+            hook().map_err(|e| Error::io("cannot sync the database to disk", e))?;
+        }
+        self.db.flush()?;
+        sync_dir(&self.path).map_err(|e| Error::io("cannot sync the database to disk", e))
+    }
+}
