@@ -129,13 +129,20 @@ impl Stance {
             Stance::Neutral => "neutral",
         }
     }
-
 }
 
 /// Read a lowercase enum name the way the event format spells it.
-fn parse_name<T: serde::de::DeserializeOwned>(s: &str, what: &str, all: &[&str]) -> std::result::Result<T, String> {
-    serde_json::from_value(Value::String(s.to_string()))
-        .map_err(|_| format!("unknown {what} \"{s}\" (expected one of: {})", all.join(", ")))
+fn parse_name<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &str,
+    all: &[&str],
+) -> std::result::Result<T, String> {
+    serde_json::from_value(Value::String(s.to_string())).map_err(|_| {
+        format!(
+            "unknown {what} \"{s}\" (expected one of: {})",
+            all.join(", ")
+        )
+    })
 }
 
 impl std::str::FromStr for ActorKind {
@@ -205,7 +212,11 @@ pub struct ActorRegistered {
     pub id: String,
     pub name: String,
     pub kind: ActorKind,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -228,7 +239,11 @@ pub struct AffiliationDeclared {
     pub from: Option<EdtfDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<EdtfDate>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub sources: Vec<Source>,
 }
 
@@ -249,19 +264,39 @@ pub struct StatementMade {
     pub original: Option<Original>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub to: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub mentions: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub about: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stance: Option<Stance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub sources: Vec<Source>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub tags: Vec<String>,
 }
 
@@ -282,15 +317,27 @@ pub struct ActionTaken {
     pub actor: String,
     pub kind: String,
     pub summary: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub targets: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<Codes>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub sources: Vec<Source>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable_list"
+    )]
     pub tags: Vec<String>,
 }
 
@@ -560,7 +607,11 @@ impl Event {
                         && q[1..].bytes().all(|b| b.is_ascii_digit())
                         && !q[1..].starts_with('0');
                     if !ok {
-                        v.fail("wikidata", q, "expected a Wikidata item id such as \"Q159\"");
+                        v.fail(
+                            "wikidata",
+                            q,
+                            "expected a Wikidata item id such as \"Q159\"",
+                        );
                     }
                 }
             }
@@ -611,7 +662,10 @@ impl Event {
                             v.fail("codes.quad_class", &q.to_string(), "expected 1, 2, 3 or 4");
                         }
                     }
-                    for (field, n) in [("codes.goldstein", c.goldstein), ("codes.intensity", c.intensity)] {
+                    for (field, n) in [
+                        ("codes.goldstein", c.goldstein),
+                        ("codes.intensity", c.intensity),
+                    ] {
                         if let Some(n) = n {
                             if !n.is_finite() {
                                 v.fail(field, &n.to_string(), "expected a finite number");
@@ -657,8 +711,16 @@ impl<'de> Deserialize<'de> for Event {
 /// that names the field path.
 fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
         let inner = e.into_inner().to_string().replace('`', "\"");
+        if inner.starts_with("unknown field") {
+            // The path ends with the unknown key itself; name where it sits.
+            path = match path.rfind(['.', '[']) {
+                Some(i) => path[..i].to_string(),
+                None => String::new(),
+            };
+        }
+        let inner = improve_unknown_field(inner);
         let msg = if path == "." || path.is_empty() {
             inner
         } else if inner.starts_with("missing field") || inner.starts_with("unknown field") {
@@ -666,12 +728,12 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
         } else {
             format!("field \"{path}\": {inner}")
         };
-        Error::Invalid(improve_unknown_field(msg))
+        Error::Invalid(msg)
     })
 }
 
 /// serde lists every expected field on an unknown one; a typo deserves a
-/// suggestion first.
+/// suggestion instead.
 fn improve_unknown_field(msg: String) -> String {
     let Some(rest) = msg.strip_prefix("unknown field \"") else {
         return msg;
@@ -681,15 +743,12 @@ fn improve_unknown_field(msg: String) -> String {
     };
     let expected: Vec<&str> = tail.split('"').skip(1).step_by(2).collect();
     match closest(name, expected.iter().copied()).first() {
-        Some(best) => format!("unknown field \"{name}\" (did you mean \"{best}\"?){}", location_suffix(tail)),
-        None => msg,
+        Some(best) => format!("unknown field \"{name}\" (did you mean \"{best}\"?)"),
+        None => format!(
+            "unknown field \"{name}\" (expected one of: {})",
+            expected.join(", ")
+        ),
     }
-}
-
-fn location_suffix(tail: &str) -> String {
-    tail.rsplit_once(" in \"")
-        .map(|(_, p)| format!(" in \"{p}"))
-        .unwrap_or_default()
 }
 
 /// Collects the first validation failure.
@@ -814,8 +873,7 @@ pub fn is_slug(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 64
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
@@ -981,7 +1039,9 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_rejected() {
-        let e = parse_strict(br#"{"a":1,"b":{"c":1,"c":2}}"#).unwrap_err().to_string();
+        let e = parse_strict(br#"{"a":1,"b":{"c":1,"c":2}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("duplicate key \"c\""), "{e}");
     }
 
@@ -1006,13 +1066,34 @@ mod tests {
     #[test]
     fn bad_slugs_enums_and_codes_are_rejected() {
         for (line, needle) in [
-            (r#"{"type":"actor","id":"Peskov","name":"P","kind":"person"}"#, "field \"id\""),
-            (r#"{"type":"actor","id":"p","name":"P","kind":"robot"}"#, "unknown variant"),
-            (r#"{"type":"actor","id":"p","name":"P","kind":"person","country":"ru"}"#, "alpha-3"),
-            (r#"{"type":"action","date":"2017","actor":"a","kind":"k","summary":"s","codes":{"quad_class":7}}"#, "quad_class"),
-            (r#"{"type":"statement","date":"2017","speaker":"a","text":"t","stance":"agrees"}"#, "unknown variant"),
-            (r#"{"type":"correction","target":"x","set":{"type":"action"},"reason":"r"}"#, "cannot be corrected"),
-            (r#"{"type":"statement","date":"2017","speaker":"a","text":"  "}"#, "must not be empty"),
+            (
+                r#"{"type":"actor","id":"Peskov","name":"P","kind":"person"}"#,
+                "field \"id\"",
+            ),
+            (
+                r#"{"type":"actor","id":"p","name":"P","kind":"robot"}"#,
+                "unknown variant",
+            ),
+            (
+                r#"{"type":"actor","id":"p","name":"P","kind":"person","country":"ru"}"#,
+                "alpha-3",
+            ),
+            (
+                r#"{"type":"action","date":"2017","actor":"a","kind":"k","summary":"s","codes":{"quad_class":7}}"#,
+                "quad_class",
+            ),
+            (
+                r#"{"type":"statement","date":"2017","speaker":"a","text":"t","stance":"agrees"}"#,
+                "unknown variant",
+            ),
+            (
+                r#"{"type":"correction","target":"x","set":{"type":"action"},"reason":"r"}"#,
+                "cannot be corrected",
+            ),
+            (
+                r#"{"type":"statement","date":"2017","speaker":"a","text":"  "}"#,
+                "must not be empty",
+            ),
             (r#"{"type":"rumour"}"#, "unknown event type"),
             (r#"[1]"#, "expected a JSON object"),
         ] {
@@ -1031,7 +1112,10 @@ mod tests {
             r#"{{"type":"statement","date":"2017","speaker":"a","text":"t","tags":[{}]}}"#,
             tags.join(",")
         );
-        assert!(ev(&line).unwrap_err().to_string().contains("at most 1000 entries"));
+        assert!(ev(&line)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 1000 entries"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod import;
 pub mod projection;
 pub mod query;
 pub mod store;
+pub mod verify;
 pub mod view;
 
 pub use error::{Error, Result};

@@ -35,7 +35,9 @@ pub const P_TAGS: &str = "p_tags";
 pub const P_TYPES: &str = "p_types";
 
 /// Every projection space.
-pub const SPACES: &[&str] = &[P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES];
+pub const SPACES: &[&str] = &[
+    P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
+];
 
 const APPLIED: &[u8] = b"applied";
 
@@ -175,7 +177,7 @@ struct Projector<'a> {
     log: &'a Store,
     out: &'a dyn Backend,
     to: u64,
-    buf: BTreeMap<&'static str, Vec<(Vec<u8>, Option<Vec<u8>>)>>,
+    buf: BTreeMap<&'static str, Vec<crate::store::Write>>,
     actors: HashMap<String, ActorRecord>,
     buffered: usize,
 }
@@ -196,7 +198,10 @@ impl LogRead for Projector<'_> {
 
 impl Projector<'_> {
     fn add(&mut self, space: &'static str, key: Vec<u8>) {
-        self.buf.entry(space).or_default().push((key, Some(Vec::new())));
+        self.buf
+            .entry(space)
+            .or_default()
+            .push((key, Some(Vec::new())));
         self.buffered += 1;
     }
 
@@ -207,7 +212,12 @@ impl Projector<'_> {
         let actors: Vec<_> = self
             .actors
             .drain()
-            .map(|(id, rec)| (id.into_bytes(), Some(serde_json::to_vec(&rec).unwrap_or_default())))
+            .map(|(id, rec)| {
+                (
+                    id.into_bytes(),
+                    Some(serde_json::to_vec(&rec).unwrap_or_default()),
+                )
+            })
             .collect();
         if !actors.is_empty() {
             self.out.write(P_ACTORS, actors)?;
@@ -219,14 +229,21 @@ impl Projector<'_> {
 
     fn apply(&mut self, env: &Envelope) -> Result<()> {
         let seq = env.seq;
-        self.add(P_TYPES, [&[type_letter(&env.event)][..], &seq_key(seq)].concat());
+        self.add(
+            P_TYPES,
+            [&[type_letter(&env.event)][..], &seq_key(seq)].concat(),
+        );
         match &env.event {
             Event::Actor(a) => {
                 let mut rec = match self.actors.remove(&a.id) {
                     Some(r) => Some(r),
                     None => actor(self.out, &a.id)?,
                 };
-                if rec.as_ref().and_then(|r| r.registrations.last()).is_some_and(|l| *l >= seq) {
+                if rec
+                    .as_ref()
+                    .and_then(|r| r.registrations.last())
+                    .is_some_and(|l| *l >= seq)
+                {
                     // Already applied before an interrupted catch-up.
                     if let Some(r) = rec {
                         self.actors.insert(a.id.clone(), r);
@@ -330,7 +347,13 @@ pub fn roles(event: &Event) -> Vec<(Role, &str)> {
         .into_iter()
         .filter_map(|r| match (event, r) {
             (_, Ref::Event { .. }) => None,
-            (Event::Statement(_), Ref::Actor { field: "speaker", id }) => Some((Role::Speaker, id)),
+            (
+                Event::Statement(_),
+                Ref::Actor {
+                    field: "speaker",
+                    id,
+                },
+            ) => Some((Role::Speaker, id)),
             (Event::Statement(_), Ref::Actor { field: "to", id }) => Some((Role::Addressee, id)),
             (Event::Statement(_), Ref::Actor { id, .. }) => Some((Role::Mention, id)),
             (Event::Action(_), Ref::Actor { field: "actor", id }) => Some((Role::Actor, id)),
@@ -388,7 +411,11 @@ pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<Vec<u64>> {
     let mut out = Vec::new();
     for role in roles {
-        out.extend(seqs_under(backend, P_INVOLVES, &[actor.as_bytes(), &[0, role.byte()]].concat())?);
+        out.extend(seqs_under(
+            backend,
+            P_INVOLVES,
+            &[actor.as_bytes(), &[0, role.byte()]].concat(),
+        )?);
     }
     out.sort_unstable();
     out.dedup();
@@ -413,7 +440,10 @@ pub fn timeline(backend: &dyn Backend) -> impl Iterator<Item = Result<([u8; 17],
         let (k, _) = item?;
         let seq = key_seq(&k, true).ok_or_else(|| Error::Damaged("bad timeline key".into()))?;
         let mut key = [0u8; 17];
-        key.copy_from_slice(k.get(..17).ok_or_else(|| Error::Damaged("bad timeline key".into()))?);
+        key.copy_from_slice(
+            k.get(..17)
+                .ok_or_else(|| Error::Damaged("bad timeline key".into()))?,
+        );
         Ok((key, seq))
     })
 }

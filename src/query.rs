@@ -153,13 +153,23 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
     }
     // The narrowest index the filters allow.
     let candidates: Vec<u64> = if !f.by.is_empty() {
-        union(f.by.iter().map(|a| projection::involving(backend, a, &[Role::Speaker])))?
+        union(
+            f.by.iter()
+                .map(|a| projection::involving(backend, a, &[Role::Speaker])),
+        )?
     } else if !about_seqs.is_empty() {
         union(about_seqs.iter().map(|s| projection::about(backend, *s)))?
     } else if !f.to.is_empty() {
-        union(f.to.iter().map(|a| projection::involving(backend, a, &[Role::Addressee])))?
+        union(
+            f.to.iter()
+                .map(|a| projection::involving(backend, a, &[Role::Addressee])),
+        )?
     } else if !f.mentions.is_empty() {
-        union(f.mentions.iter().map(|a| projection::involving(backend, a, &[Role::Mention])))?
+        union(
+            f.mentions
+                .iter()
+                .map(|a| projection::involving(backend, a, &[Role::Mention])),
+        )?
     } else if !f.tags.is_empty() {
         union(f.tags.iter().map(|t| projection::tagged(backend, t)))?
     } else {
@@ -181,7 +191,9 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
         let Event::Statement(s) = &cur.event else {
             continue;
         };
-        let any = |wanted: &[String], have: &[String]| wanted.is_empty() || wanted.iter().any(|w| have.contains(w));
+        let any = |wanted: &[String], have: &[String]| {
+            wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
+        };
         if !(f.by.is_empty() || f.by.contains(&s.speaker))
             || !any(&f.to, &s.to)
             || !any(&f.mentions, &s.mentions)
@@ -218,12 +230,7 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
 
 /// Timeline order: by date (see the date module), then log order.
 pub fn sort_by_date(found: &mut [Found]) {
-    found.sort_by_cached_key(|f| {
-        (
-            f.current.event.date().map(|d| d.order_key()),
-            f.current.seq,
-        )
-    });
+    found.sort_by_cached_key(|f| (f.current.event.date().map(|d| d.order_key()), f.current.seq));
 }
 
 fn union(lists: impl Iterator<Item = Result<Vec<u64>>>) -> Result<Vec<u64>> {

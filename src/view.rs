@@ -94,10 +94,7 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
 
 /// Replace the named fields of an event (a `null` value removes an optional
 /// field); the result must still be a valid event of the same type.
-pub fn apply_set(
-    event: &Event,
-    set: &std::collections::BTreeMap<String, Value>,
-) -> Result<Event> {
+pub fn apply_set(event: &Event, set: &std::collections::BTreeMap<String, Value>) -> Result<Event> {
     let mut value = event.to_value();
     let obj = value
         .as_object_mut()

@@ -59,24 +59,32 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let total: Option<u64> = inputs.iter().map(|i| i.len).sum();
     let bar = progress_bar(total);
-    let summary = ctx.write(|store| {
+    let run = |store: &mut demarche::store::Store| {
         let mut batch = store.batch();
         import::read_all(&mut batch, format, inputs, &mut |n| bar.set_position(n))?;
         if a.dry_run {
+            // Dropping the batch removes what it wrote.
             let mut s = batch.summary().clone();
-            s.head = store_head_before(&s);
+            s.head = store_head(&batch);
             return Ok(s);
         }
         batch.commit()
-    });
+    };
+    // A dry run against a database that does not exist yet checks the input
+    // against an empty log held in memory, so nothing is created on disk.
+    let summary = if a.dry_run && !ctx.db_exists() {
+        run(&mut demarche::store::Store::in_memory())
+    } else {
+        ctx.write(run)
+    };
     bar.finish_and_clear();
     let summary = summary?;
     out.line(&import::describe(&summary, a.dry_run))
 }
 
 /// In a dry run nothing is committed: the head is where it was.
-fn store_head_before(s: &demarche::store::Summary) -> u64 {
-    s.head
+fn store_head(batch: &demarche::store::Batch<'_>) -> u64 {
+    batch.start_seq()
 }
 
 fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
@@ -87,8 +95,10 @@ fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
     };
     bar.set_draw_target(ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} importing {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_bar}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} importing {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_bar}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -123,7 +133,13 @@ pub fn history(a: HistoryArgs, ctx: &Context, out: &mut Out) -> Result<()> {
 }
 
 /// One event's story: the original, each correction, the retraction.
-fn story(store: &demarche::store::Store, id: &str, at: u64, json: bool, out: &mut Out) -> Result<()> {
+fn story(
+    store: &demarche::store::Store,
+    id: &str,
+    at: u64,
+    json: bool,
+    out: &mut Out,
+) -> Result<()> {
     let seq = store
         .seq_of(id)?
         .filter(|s| *s <= at)
@@ -150,8 +166,15 @@ fn story(store: &demarche::store::Store, id: &str, at: u64, json: bool, out: &mu
             continue;
         }
         let env = raw.decode()?;
-        let label = if s == seq { "recorded" } else { env.event.type_name() };
-        out.line(&format!("seq {}  {}  {}  {}", env.seq, env.recorded_at, label, env.id))?;
+        let label = if s == seq {
+            "recorded"
+        } else {
+            env.event.type_name()
+        };
+        out.line(&format!(
+            "seq {}  {}  {}  {}",
+            env.seq, env.recorded_at, label, env.id
+        ))?;
         out.line(&format!("    {}", headline(&env.event).replace('\n', " ")))?;
     }
     if !json {
@@ -184,10 +207,14 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         Some(path) => {
             // Written beside the target and renamed: a failed export leaves
             // no half file behind.
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             let tmp = tempfile_in(dir, &path)?;
             let result = (|| -> Result<u64> {
-                let file = std::fs::File::create(&tmp).map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+                let file = std::fs::File::create(&tmp)
+                    .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
                 let mut w = std::io::BufWriter::new(file);
                 let mut n = 0;
                 for raw in store.scan(1) {
@@ -195,12 +222,18 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
                     if raw.seq > at {
                         break;
                     }
-                    w.write_all(&raw.to_bytes()).and_then(|_| w.write_all(b"\n")).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                    w.write_all(&raw.to_bytes())
+                        .and_then(|_| w.write_all(b"\n"))
+                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
                     n += 1;
                 }
-                let file = w.into_inner().map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
-                file.sync_all().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                std::fs::rename(&tmp, &path).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                let file = w.into_inner().map_err(|e| {
+                    Error::io(format!("cannot write {}", path.display()), e.into_error())
+                })?;
+                file.sync_all()
+                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                std::fs::rename(&tmp, &path)
+                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
                 Ok(n)
             })();
             if result.is_err() {
@@ -218,4 +251,28 @@ fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<std::p
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
     Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
+}
+
+pub fn verify(json: bool, ctx: &Context, out: &mut Out) -> Result<()> {
+    let store = ctx.open_read()?;
+    let report = demarche::verify::verify(&store)?;
+    if json {
+        return out.json(&report);
+    }
+    out.line(&format!(
+        "ok: {} envelopes, hash chain intact (head {}), id index and {} projections match a fresh replay",
+        report.envelopes,
+        &report.head_hash[..16.min(report.head_hash.len())],
+        report.projections_checked
+    ))
+}
+
+pub fn rebuild(ctx: &Context, out: &mut Out) -> Result<()> {
+    let mut store = ctx.open_read()?;
+    let started = std::time::Instant::now();
+    let n = store.rebuild()?;
+    out.line(&format!(
+        "rebuilt projections from {n} envelopes in {:.2} s",
+        started.elapsed().as_secs_f64()
+    ))
 }

@@ -239,9 +239,9 @@ fn record(ctx: &Context, out: &mut Out, build: impl FnOnce(&Store) -> Result<Eve
     })?;
     match outcome {
         Outcome::Appended { seq, id } => out.line(&format!("recorded {kind} {id} (seq {seq})")),
-        Outcome::AlreadyPresent { seq, id } => {
-            out.line(&format!("already recorded: {kind} {id} (seq {seq}); nothing appended"))
-        }
+        Outcome::AlreadyPresent { seq, id } => out.line(&format!(
+            "already recorded: {kind} {id} (seq {seq}); nothing appended"
+        )),
     }
 }
 
@@ -275,7 +275,12 @@ pub fn actor(cmd: ActorCommand, ctx: &Context, out: &mut Out) -> Result<()> {
                 }
                 return Ok(());
             }
-            let mut rows = vec![vec!["ID".into(), "KIND".into(), "COUNTRY".into(), "NAME".into()]];
+            let mut rows = vec![vec![
+                "ID".into(),
+                "KIND".into(),
+                "COUNTRY".into(),
+                "NAME".into(),
+            ]];
             for a in &actors {
                 let mut name = a.name.clone();
                 if !a.aliases.is_empty() {
@@ -457,16 +462,20 @@ pub fn act(a: ActArgs, ctx: &Context, out: &mut Out) -> Result<()> {
 fn parse_set(items: &[String]) -> Result<BTreeMap<String, Value>> {
     let mut set = BTreeMap::new();
     for item in items {
-        let (field, value) = item.split_once('=').ok_or_else(|| {
-            Error::invalid(format!("--set {item:?}: expected FIELD=VALUE"))
-        })?;
+        let (field, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("--set {item:?}: expected FIELD=VALUE")))?;
         let field = field.trim();
         if field.is_empty() {
-            return Err(Error::invalid(format!("--set {item:?}: the field name is empty")));
+            return Err(Error::invalid(format!(
+                "--set {item:?}: the field name is empty"
+            )));
         }
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
         if set.insert(field.to_string(), value).is_some() {
-            return Err(Error::invalid(format!("--set: field \"{field}\" given twice")));
+            return Err(Error::invalid(format!(
+                "--set: field \"{field}\" given twice"
+            )));
         }
     }
     Ok(set)

@@ -28,7 +28,13 @@ pub struct Cli {
     db: Option<PathBuf>,
 
     /// Seconds to wait for another demarche process to release the database.
-    #[arg(long, global = true, value_name = "SECONDS", env = "DEMARCHE_LOCK_TIMEOUT", default_value_t = 10.0)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        env = "DEMARCHE_LOCK_TIMEOUT",
+        default_value_t = 10.0
+    )]
     lock_timeout: f64,
 
     #[command(subcommand)]
@@ -58,6 +64,15 @@ enum Command {
     History(history::HistoryArgs),
     /// Write the whole log as envelopes (a lossless backup).
     Export(history::ExportArgs),
+    /// Check the hash chain, the id index and that every projection equals a
+    /// fresh replay of the log. Exits 1 naming the first bad seq.
+    Verify {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recreate every projection from the log alone.
+    Rebuild,
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -72,6 +87,11 @@ pub struct Context {
 }
 
 impl Context {
+    /// Whether the database exists yet.
+    pub fn db_exists(&self) -> bool {
+        self.db.exists()
+    }
+
     /// Open the database for reading: it must exist.
     pub fn open_read(&self) -> Result<Store> {
         Store::open(
@@ -165,6 +185,8 @@ fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
         Command::Said(a) => said::said(a, ctx, out),
         Command::History(a) => history::history(a, ctx, out),
         Command::Export(a) => history::export(a, ctx, out),
+        Command::Verify { json } => history::verify(json, ctx, out),
+        Command::Rebuild => history::rebuild(ctx, out),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();

@@ -57,7 +57,7 @@ pub fn read(
         }
         let parsed = Line::parse(bytes).map_err(|e| e.at(&at))?;
         match parsed {
-            Line::Event(event) => batch.add(event, &at, Mode::Import),
+            Line::Event(event) => batch.add(*event, &at, Mode::Import),
             Line::Envelope(raw) => batch.add_envelope(raw, &at),
         }
         .map_err(|e| e.at(&at))?;

@@ -48,7 +48,8 @@ impl Input {
             });
         }
         let p = Path::new(path);
-        let file = std::fs::File::open(p).map_err(|e| Error::io(format!("cannot read {path}"), e))?;
+        let file =
+            std::fs::File::open(p).map_err(|e| Error::io(format!("cannot read {path}"), e))?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(format!("cannot read {path}"), e))?;

@@ -11,6 +11,9 @@ use crate::error::Result;
 /// One key and its value, as read from a space.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// One key to set (`Some`) or remove (`None`).
+pub type Write = (Vec<u8>, Option<Vec<u8>>);
+
 /// A fallible iterator over entries in key order.
 pub type Entries<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 
@@ -19,7 +22,7 @@ pub trait Backend {
     /// The value under `key` in `space`.
     fn get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Set many keys of one space; `None` removes the key.
-    fn write(&self, space: &str, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()>;
+    fn write(&self, space: &str, entries: Vec<Write>) -> Result<()>;
     /// Keys starting with `prefix`, in order.
     fn scan_prefix<'a>(&'a self, space: &str, prefix: &[u8]) -> Entries<'a>;
     /// Keys from `start` (inclusive) to the end of the space, in order.
@@ -41,7 +44,7 @@ pub trait Backend {
 /// tests. Nothing it holds survives the process.
 #[derive(Default)]
 pub struct MemBackend {
-    spaces: Mutex<BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    spaces: Mutex<Spaces>,
 }
 
 type Spaces = BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>;
@@ -76,7 +79,7 @@ impl Backend for MemBackend {
         Ok(self.lock().get(space).and_then(|m| m.get(key).cloned()))
     }
 
-    fn write(&self, space: &str, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+    fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
         let mut spaces = self.lock();
         let m = spaces.entry(space.to_string()).or_default();
         for (k, v) in entries {

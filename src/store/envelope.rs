@@ -124,7 +124,7 @@ pub fn upcast(v: u32, mut event: Value) -> Result<Value> {
 
 /// Parse one line as either a bare event or an envelope (it has `seq`).
 pub enum Line {
-    Event(Event),
+    Event(Box<Event>),
     Envelope(RawEnvelope),
 }
 
@@ -141,7 +141,7 @@ impl Line {
             raw.decode()?;
             Ok(Line::Envelope(raw))
         } else {
-            Ok(Line::Event(Event::from_value(value)?))
+            Ok(Line::Event(Box::new(Event::from_value(value)?)))
         }
     }
 }
@@ -181,8 +181,14 @@ mod tests {
         let a = raw(json!({"type":"actor","kind":"person","name":"A","id":"a"}));
         let bytes = a.to_bytes();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.starts_with(r#"{"v":1,"seq":1,"id":"a","recorded_at":"#), "{text}");
-        assert!(text.ends_with(r#""event":{"id":"a","kind":"person","name":"A","type":"actor"}}"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"v":1,"seq":1,"id":"a","recorded_at":"#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(r#""event":{"id":"a","kind":"person","name":"A","type":"actor"}}"#),
+            "{text}"
+        );
         assert_eq!(RawEnvelope::from_bytes(&bytes).unwrap(), a);
     }
 

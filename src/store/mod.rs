@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use backend::{Backend, Entries, Entry, MemBackend};
+pub use backend::{Backend, Entries, Entry, MemBackend, Write};
 pub use envelope::{upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH};
 pub use sled_backend::{set_sync_hook, SledBackend, SyncHook};
 
@@ -123,9 +123,8 @@ impl Store {
         }
         if !existed {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Error::io(format!("cannot create {}", parent.display()), e)
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
             }
         }
         let opened = SledBackend::open(path, &all_spaces(), opts.lock_timeout);
@@ -242,9 +241,10 @@ impl Store {
 
     fn raw_any(&self, seq: u64) -> Result<Option<RawEnvelope>> {
         match self.backend.get(LOG, &seq_key(seq))? {
-            Some(bytes) => Ok(Some(RawEnvelope::from_bytes(&bytes).map_err(|e| {
-                Error::Damaged(format!("seq {seq}: {e}"))
-            })?)),
+            Some(bytes) => Ok(Some(
+                RawEnvelope::from_bytes(&bytes)
+                    .map_err(|e| Error::Damaged(format!("seq {seq}: {e}")))?,
+            )),
             None => Ok(None),
         }
     }
@@ -271,7 +271,7 @@ impl Store {
         let head = self.head.seq;
         self.backend
             .scan_from(LOG, &seq_key(from.max(1)))
-            .map(|item| item.and_then(|(k, v)| Ok((key_seq(&k, false).unwrap_or(0), v))))
+            .map(|item| item.map(|(k, v)| (key_seq(&k, false).unwrap_or(0), v)))
             .take_while(move |item| item.as_ref().map_or(true, |(s, _)| *s <= head))
             .map(|item| item.and_then(|(_, v)| RawEnvelope::from_bytes(&v)))
     }
@@ -391,8 +391,8 @@ pub struct Batch<'s> {
     next: u64,
     prev_hash: String,
     last_recorded: String,
-    pending: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    pending_ids: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pending: Vec<Write>,
+    pending_ids: Vec<Write>,
     ids: HashMap<String, (u64, String)>,
     actors: HashSet<String>,
     amends: HashMap<u64, Vec<u64>>,
@@ -427,6 +427,11 @@ impl<'s> Batch<'s> {
             summary: Summary::default(),
             done: false,
         }
+    }
+
+    /// The head the batch started from.
+    pub fn start_seq(&self) -> u64 {
+        self.start.seq
     }
 
     /// The counts so far.
@@ -566,16 +571,15 @@ impl<'s> Batch<'s> {
     fn stage(&mut self, raw: RawEnvelope, event: &Event, origin: &str) -> Result<Outcome> {
         let seq = raw.seq;
         let id = raw.id.clone();
-        self.pending.push((seq_key(seq).to_vec(), Some(raw.to_bytes())));
+        self.pending
+            .push((seq_key(seq).to_vec(), Some(raw.to_bytes())));
         self.pending_ids
             .push((id.clone().into_bytes(), Some(seq_key(seq).to_vec())));
         self.ids.insert(id.clone(), (seq, origin.to_string()));
         match event {
-            Event::Actor(a) => {
-                if self.actors.insert(a.id.clone()) {
-                    if let Some(list) = self.actor_ids.as_mut() {
-                        list.push(a.id.clone());
-                    }
+            Event::Actor(a) if self.actors.insert(a.id.clone()) => {
+                if let Some(list) = self.actor_ids.as_mut() {
+                    list.push(a.id.clone());
                 }
             }
             Event::Correction(c) => self.note_amend(&c.target, seq)?,
@@ -638,7 +642,13 @@ impl<'s> Batch<'s> {
         }
     }
 
-    fn same_content(&mut self, id: &str, seq: u64, canonical: &[u8], origin: &str) -> Result<Outcome> {
+    fn same_content(
+        &mut self,
+        id: &str,
+        seq: u64,
+        canonical: &[u8],
+        origin: &str,
+    ) -> Result<Outcome> {
         if self.content_of(seq)? == canonical {
             self.summary.already_present += 1;
             return Ok(Outcome::AlreadyPresent {
@@ -752,9 +762,8 @@ impl<'s> Batch<'s> {
                 ))
             })?;
             // New values may name actors or events too.
-            self.check_refs(&corrected).map_err(|e| {
-                Error::invalid(format!("field \"set\": {e}"))
-            })?;
+            self.check_refs(&corrected)
+                .map_err(|e| Error::invalid(format!("field \"set\": {e}")))?;
         }
         Ok(())
     }
@@ -812,7 +821,11 @@ impl<'s> Batch<'s> {
         } else {
             backend.put(META, HEAD_KEY, &start_bytes)?;
         }
-        let ids: Vec<_> = self.ids.keys().map(|id| (id.clone().into_bytes(), None)).collect();
+        let ids: Vec<_> = self
+            .ids
+            .keys()
+            .map(|id| (id.clone().into_bytes(), None))
+            .collect();
         let seqs: Vec<_> = (self.start.seq + 1..self.next)
             .map(|s| (seq_key(s).to_vec(), None))
             .collect();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::store::backend::{Backend, Entries, Entry};
+use crate::store::backend::{Backend, Entries, Entry, Write};
 
 /// Opens and holds a sled database.
 pub struct SledBackend {
@@ -112,7 +112,7 @@ impl Backend for SledBackend {
         Ok(self.tree(space)?.get(key)?.map(|v| v.to_vec()))
     }
 
-    fn write(&self, space: &str, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+    fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
         let tree = self.tree(space)?;
         let mut batch = sled::Batch::default();
         for (k, v) in entries {

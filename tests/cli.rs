@@ -1,0 +1,662 @@
+//! The event log and "who said what when", through the real binary.
+
+mod common;
+
+use common::{fixture, Db};
+use serde_json::Value;
+
+fn ids(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn the_format_example_imports_as_written_and_means_what_it_says() {
+    let db = Db::new();
+    let out = db.import_fixture("example.jsonl");
+    assert!(out.contains("imported 14 new events"), "{out}");
+    let said = db.json_lines(&["said", "--by", "peskov", "--json"]);
+    // The duplicate was retracted, the original corrected.
+    assert_eq!(ids(&said), ["peskov-confirms-proposals"]);
+    let rec = &said[0];
+    assert_eq!(rec["seq"], 11);
+    assert_eq!(rec["v"], 1);
+    assert_eq!(rec["event"]["medium"], "conference call with reporters");
+    assert_eq!(rec["corrections"].as_array().map(Vec::len), Some(1));
+    let keys: Vec<&str> = rec
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 6, "{keys:?}");
+    // Before the correction and retraction, the log said otherwise.
+    let before = db.json_lines(&["said", "--by", "peskov", "--json", "--as-of", "12"]);
+    assert_eq!(
+        ids(&before),
+        ["peskov-confirms-proposals", "dup-peskov-2017-09-13"]
+    );
+    assert_eq!(before[0]["event"]["medium"], "remarks to reporters");
+}
+
+#[test]
+fn reimporting_a_file_appends_nothing() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let first = db.export();
+    let again = db.import_fixture("story.jsonl");
+    assert!(again.contains("imported 0 new events"), "{again}");
+    assert_eq!(first, db.export());
+    // Corrections and retractions without ids too.
+    let example = Db::new();
+    example.import_fixture("example.jsonl");
+    let before = example.export();
+    let again = example.import_fixture("example.jsonl");
+    assert!(
+        again.contains("imported 0 new events (14 already present)"),
+        "{again}"
+    );
+    assert_eq!(before, example.export());
+}
+
+#[test]
+fn said_answers_who_said_what_on_the_story() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    // Names and aliases resolve case-insensitively, Cyrillic included.
+    for who in ["peskov", "Dmitry Peskov", "PESKOV", "дмитрий песков"] {
+        let r = db.json_lines(&["said", "--by", who, "--json"]);
+        assert!(
+            ids(&r).contains(&"peskov-confirms-proposals".to_string()),
+            "{who}"
+        );
+        assert!(r.iter().all(|x| x["event"]["speaker"] == "peskov"), "{who}");
+    }
+    let confirms = db.json_lines(&[
+        "said",
+        "--about",
+        "russia-normalization-proposal",
+        "--stance",
+        "confirms",
+        "--json",
+    ]);
+    let got = ids(&confirms);
+    assert!(got.contains(&"peskov-confirms-proposals".into()), "{got:?}");
+    assert!(got.contains(&"kremlin-confirms-report".into()), "{got:?}");
+    let declines = db.json_lines(&["said", "--stance", "declines", "--json"]);
+    assert_eq!(ids(&declines), ["nauert-cannot-confirm"]);
+    assert_eq!(declines[0]["event"]["date"], "2017-09-12");
+    // Sources come with the answer, nearest to the speaker first.
+    let peskov = db.json_lines(&["said", "--by", "peskov", "--search", "of course", "--json"]);
+    assert_eq!(ids(&peskov), ["peskov-confirms-proposals"]);
+    let outlets: Vec<&str> = peskov[0]["event"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outlet"].as_str().unwrap())
+        .collect();
+    assert_eq!(outlets.first(), Some(&"RIA Novosti"));
+    assert_eq!(outlets.last(), Some(&"BuzzFeed News"));
+    // The table says the same thing to a person.
+    let table = db.ok(&["said", "--by", "Peskov"]);
+    assert!(
+        table.contains("Yes, of course, such proposals in various formats were passed to the US.")
+    );
+    assert!(table.contains("RIA Novosti > BuzzFeed News"), "{table}");
+}
+
+#[test]
+fn date_ranges_overlap_and_say_certain_or_possible() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    db.ok(&[
+        "say",
+        "weiss",
+        "--date",
+        "2017-03-31",
+        "--text",
+        "A day at the end of March.",
+        "--id",
+        "late-march",
+    ]);
+    db.ok(&[
+        "say",
+        "weiss",
+        "--date",
+        "2017-03~",
+        "--text",
+        "Around March.",
+        "--id",
+        "about-march",
+    ]);
+    let march = db.json_lines(&["said", "--until", "2017-03", "--since", "2017-03", "--json"]);
+    let got = ids(&march);
+    // --until 2017-03 includes 31 March.
+    assert!(got.contains(&"late-march".to_string()), "{got:?}");
+    let within = |id: &str| {
+        march
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["within"].clone())
+    };
+    assert_eq!(within("late-march"), Some(Value::from("certain")));
+    // A qualified date is only possibly inside; an interval reaching past the range too.
+    assert_eq!(within("about-march"), Some(Value::from("possible")));
+    assert_eq!(within("weiss-road-map"), Some(Value::from("possible")));
+    let certain = db.json_lines(&[
+        "said",
+        "--since",
+        "2017-03",
+        "--until",
+        "2017-03",
+        "--certain",
+        "--json",
+    ]);
+    assert_eq!(ids(&certain), ["late-march"]);
+    // September statements, none from before.
+    let sept = db.json_lines(&["said", "--since", "2017-09-13", "--json"]);
+    assert!(ids(&sept).contains(&"peskov-confirms-proposals".into()));
+    assert!(!ids(&sept).contains(&"nauert-cannot-confirm".into()));
+}
+
+#[test]
+fn said_filters_combine_with_and_and_repeat_with_or() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let both = db.json_lines(&["said", "--by", "peskov", "--by", "nauert", "--json"]);
+    let speakers: std::collections::BTreeSet<&str> = both
+        .iter()
+        .map(|r| r["event"]["speaker"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        speakers.into_iter().collect::<Vec<_>>(),
+        ["nauert", "peskov"]
+    );
+    let and = db.json_lines(&["said", "--by", "nauert", "--stance", "declines", "--json"]);
+    assert_eq!(ids(&and), ["nauert-cannot-confirm"]);
+    let none = db.ok(&["said", "--by", "nauert", "--stance", "confirms"]);
+    assert_eq!(none.trim(), "no statements match");
+    let tagged = db.json_lines(&["said", "--tag", "russia-us-reset", "--json"]);
+    assert!(tagged.iter().all(|r| r["event"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("russia-us-reset"))));
+    assert!(!tagged.is_empty());
+    let mentions = db.json_lines(&["said", "--mentions", "usa", "--json"]);
+    assert!(mentions.iter().all(|r| r["event"]["mentions"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("usa"))));
+    assert!(!mentions.is_empty());
+}
+
+#[test]
+fn logging_from_the_command_line_is_one_durable_event_per_call() {
+    let db = Db::new();
+    db.ok(&[
+        "actor",
+        "add",
+        "peskov",
+        "--name",
+        "Dmitry Peskov",
+        "--kind",
+        "person",
+        "--alias",
+        "Peskov",
+        "--country",
+        "RUS",
+    ]);
+    db.ok(&[
+        "actor",
+        "add",
+        "kremlin",
+        "--name",
+        "Kremlin",
+        "--kind",
+        "government",
+    ]);
+    db.ok(&[
+        "actor",
+        "add",
+        "usa",
+        "--name",
+        "United States",
+        "--kind",
+        "state",
+        "--alias",
+        "US",
+    ]);
+    db.ok(&["affiliate", "Peskov", "kremlin", "--role", "spokesman"]);
+    db.ok(&[
+        "act",
+        "Kremlin",
+        "--date",
+        "2017-03",
+        "--kind",
+        "proposal",
+        "--summary",
+        "A proposal.",
+        "--target",
+        "US",
+        "--id",
+        "proposal",
+        "--cameo",
+        "036",
+    ]);
+    let out = db.ok(&[
+        "say",
+        "peskov",
+        "--date",
+        "2017-09-13",
+        "--text",
+        "Yes, of course.",
+        "--about",
+        "proposal",
+        "--stance",
+        "confirms",
+        "--to",
+        "us",
+        "--source",
+        "RIA Novosti",
+        "--source",
+        r#"{"outlet":"BuzzFeed News","url":"https://example.org/a","published":"2017-09-13"}"#,
+        "--tag",
+        "reset",
+    ]);
+    assert!(out.starts_with("recorded statement statement-"), "{out}");
+    // The same statement again is already there.
+    let again = db.ok(&[
+        "say",
+        "peskov",
+        "--date",
+        "2017-09-13",
+        "--text",
+        "Yes, of course.",
+        "--about",
+        "proposal",
+        "--stance",
+        "confirms",
+        "--to",
+        "us",
+        "--source",
+        "RIA Novosti",
+        "--source",
+        r#"{"outlet":"BuzzFeed News","url":"https://example.org/a","published":"2017-09-13"}"#,
+        "--tag",
+        "reset",
+    ]);
+    assert!(again.starts_with("already recorded"), "{again}");
+    let said = db.json_lines(&["said", "--to", "usa", "--json"]);
+    assert_eq!(said.len(), 1);
+    assert_eq!(
+        said[0]["event"]["sources"][1]["url"],
+        "https://example.org/a"
+    );
+    // Re-registering an actor updates it: later fields win, aliases accumulate.
+    db.ok(&[
+        "actor",
+        "add",
+        "peskov",
+        "--name",
+        "Dmitry S. Peskov",
+        "--kind",
+        "person",
+        "--alias",
+        "Песков",
+    ]);
+    let show = db.ok(&["actor", "show", "песков", "--json"]);
+    let v: Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(v["actor"]["name"], "Dmitry S. Peskov");
+    assert_eq!(v["actor"]["country"], "RUS");
+    assert_eq!(
+        v["actor"]["aliases"],
+        serde_json::json!(["Peskov", "Песков"])
+    );
+    let list = db.ok(&["actor", "list"]);
+    assert!(
+        list.contains("peskov") && list.contains("kremlin") && list.contains("usa"),
+        "{list}"
+    );
+    let history = db.ok(&["history"]);
+    assert_eq!(history.lines().count(), 7, "{history}");
+}
+
+#[test]
+fn unknown_and_ambiguous_names_get_suggestions() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let e = db.fails(&["said", "--by", "peskow"]);
+    assert!(
+        e.contains("unknown actor \"peskow\"") && e.contains("did you mean \"peskov\""),
+        "{e}"
+    );
+    db.ok(&[
+        "actor",
+        "add",
+        "john-smith-a",
+        "--name",
+        "John Smith",
+        "--kind",
+        "person",
+    ]);
+    db.ok(&[
+        "actor",
+        "add",
+        "john-smith-b",
+        "--name",
+        "John Smith",
+        "--kind",
+        "person",
+    ]);
+    let e = db.fails(&["said", "--by", "john smith"]);
+    assert!(
+        e.contains("ambiguous") && e.contains("john-smith-a") && e.contains("john-smith-b"),
+        "{e}"
+    );
+}
+
+#[test]
+fn export_then_import_into_an_empty_database_is_byte_identical() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    db.ok(&[
+        "say",
+        "peskov",
+        "--date",
+        "2017-09-14",
+        "--text",
+        "Another day.",
+    ]);
+    db.ok(&[
+        "correct",
+        "peskov-confirms-proposals",
+        "--set",
+        "medium=conference call",
+        "--reason",
+        "agency text",
+    ]);
+    db.ok(&["retract", "weiss-road-map", "--reason", "test"]);
+    let exported = db.export();
+    let copy = Db::new();
+    let file = copy.dir.path().join("backup.jsonl");
+    std::fs::write(&file, &exported).unwrap();
+    copy.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(copy.export(), exported);
+    // Importing it again is a no-op; so is importing it into the original.
+    let again = copy.ok(&["import", file.to_str().unwrap()]);
+    assert!(again.contains("imported 0 new events"), "{again}");
+    let onto = db.ok(&["import", file.to_str().unwrap()]);
+    assert!(onto.contains("imported 0 new events"), "{onto}");
+    // export -o writes the same bytes.
+    let out = copy.dir.path().join("again.jsonl");
+    copy.ok(&["export", "-o", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(out).unwrap(), exported);
+    copy.ok(&["verify"]);
+}
+
+#[test]
+fn envelopes_that_do_not_continue_the_log_are_refused() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let exported = db.export();
+    let lines: Vec<&str> = exported.lines().collect();
+    // A gap: seq 3 into an empty database.
+    let gap = Db::new();
+    let out = gap.import_str("gap.jsonl", &format!("{}\n", lines[2]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gap.jsonl:1") && err.contains("seq 3") && err.contains("gap"),
+        "{err}"
+    );
+    // A hand-edited envelope: the hash no longer matches.
+    let edited = lines[10].replace("Yes, of course", "No, of course not");
+    let tampered = Db::new();
+    let mut content: Vec<String> = lines[..10].iter().map(|s| s.to_string()).collect();
+    content.push(edited);
+    let out = tampered.import_str("edited.jsonl", &(content.join("\n") + "\n"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("edited.jsonl:11") && err.contains("seq 11") && err.contains("hash"),
+        "{err}"
+    );
+    assert!(
+        !tampered.path.exists(),
+        "a failed first import leaves no database behind"
+    );
+}
+
+/// Each bad input: exit 1, one error line naming what was wrong, log unchanged.
+#[test]
+fn bad_input_gets_one_clear_error_and_writes_nothing() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let before = db.export();
+    let good =
+        r#"{"type":"statement","id":"fine","date":"2017-09-14","speaker":"peskov","text":"Fine."}"#;
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("malformed JSON", "{\"type\":\"statement\",".into(), vec!["bad.jsonl:2", "invalid JSON"]),
+        ("unknown field", r#"{"type":"statement","date":"2017","speaker":"peskov","text":"t","spekaer":"x"}"#.into(), vec!["bad.jsonl:2", "unknown field \"spekaer\"", "did you mean \"speaker\""]),
+        ("duplicate key", r#"{"type":"statement","date":"2017","speaker":"peskov","text":"t","text":"u"}"#.into(), vec!["bad.jsonl:2", "duplicate key \"text\""]),
+        ("bad slug", r#"{"type":"statement","id":"Bad Id","date":"2017","speaker":"peskov","text":"t"}"#.into(), vec!["bad.jsonl:2", "field \"id\"", "\"Bad Id\""]),
+        ("month 13", r#"{"type":"statement","date":"2017-13","speaker":"peskov","text":"t"}"#.into(), vec!["bad.jsonl:2", "field \"date\"", "2017-13"]),
+        ("30 February", r#"{"type":"statement","date":"2017-02-30","speaker":"peskov","text":"t"}"#.into(), vec!["bad.jsonl:2", "field \"date\"", "2017-02-30"]),
+        ("yesterday", r#"{"type":"statement","date":"yesterday","speaker":"peskov","text":"t"}"#.into(), vec!["bad.jsonl:2", "field \"date\"", "yesterday"]),
+        ("dangling actor", r#"{"type":"statement","date":"2017","speaker":"peskow","text":"t"}"#.into(), vec!["bad.jsonl:2", "field \"speaker\"", "unknown actor \"peskow\"", "did you mean \"peskov\""]),
+        ("dangling event", r#"{"type":"statement","date":"2017","speaker":"peskov","text":"t","about":["nothing-here"]}"#.into(), vec!["bad.jsonl:2", "field \"about\"", "nothing-here"]),
+        ("id reused", r#"{"type":"statement","id":"peskov-confirms-proposals","date":"2017","speaker":"peskov","text":"Other words."}"#.into(), vec!["bad.jsonl:2", "peskov-confirms-proposals", "already used"]),
+        ("number for a string", r#"{"type":"statement","date":"2017","speaker":"peskov","text":5}"#.into(), vec!["bad.jsonl:2", "field \"text\""]),
+        ("unknown type", r#"{"type":"rumour","date":"2017"}"#.into(), vec!["bad.jsonl:2", "unknown event type \"rumour\""]),
+    ];
+    for (what, line, needles) in cases {
+        let out = db.import_str("bad.jsonl", &format!("{good}\n{line}\n"));
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert!(err.starts_with("error: "), "{what}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{what}: {err:?} should contain {n:?}");
+        }
+        assert_eq!(db.export(), before, "{what}: the log must be unchanged");
+    }
+}
+
+#[test]
+fn an_id_reused_within_one_file_names_both_lines() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let a = r#"{"type":"statement","id":"twice","date":"2017","speaker":"peskov","text":"One."}"#;
+    let b = r#"{"type":"statement","id":"twice","date":"2017","speaker":"peskov","text":"Two."}"#;
+    let out = db.import_str("twice.jsonl", &format!("{a}\n# comment\n\n{b}\n"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("twice.jsonl:4") && err.contains("twice.jsonl:1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_files_are_refused_without_panic() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let before = db.export();
+    let dir = db.dir.path();
+    let check = |name: &str, bytes: &[u8], needle: &str| {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let err = db.fails(&["import", file.to_str().unwrap()]);
+        assert!(err.contains(needle), "{name}: {err}");
+        assert_eq!(db.export(), before, "{name}");
+    };
+    check("empty.jsonl", b"", "empty");
+    check("blank.jsonl", &b"\n".repeat(100_000), "no events");
+    check(
+        "utf8.jsonl",
+        b"{\"type\":\"statement\",\"date\":\"2017\",\"speaker\":\"peskov\",\"text\":\"\xff\"}\n",
+        "utf8.jsonl:1: not valid UTF-8",
+    );
+    check("nul.jsonl", b"{\"type\":\"statement\"\0}\n", "nul.jsonl:1");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    check("deep.jsonl", deep.as_bytes(), "deep.jsonl:1");
+    let long = format!(
+        r#"{{"type":"statement","date":"2017","speaker":"peskov","text":"{}"}}"#,
+        "x".repeat(9 << 20)
+    );
+    check("long.jsonl", long.as_bytes(), "longer than 8 MiB");
+    let big_text = format!(
+        r#"{{"type":"statement","date":"2017","speaker":"peskov","text":"{}"}}"#,
+        "x".repeat(5 << 20)
+    );
+    check("bigtext.jsonl", big_text.as_bytes(), "at most 1 MiB");
+    let missing = dir.join("missing.jsonl");
+    let err = db.fails(&["import", missing.to_str().unwrap()]);
+    assert!(err.contains("missing.jsonl"), "{err}");
+}
+
+#[test]
+fn crlf_bom_comments_and_stdin_are_accepted() {
+    let db = Db::new();
+    let text = std::fs::read_to_string(fixture("example.jsonl")).unwrap();
+    let crlf = format!("\u{feff}# a comment\r\n\r\n{}", text.replace('\n', "\r\n"));
+    let out = db
+        .cmd()
+        .args(["import", "-"])
+        .write_stdin(crlf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.export().lines().count(), 14);
+}
+
+#[test]
+fn dry_run_checks_everything_and_writes_nothing() {
+    let db = Db::new();
+    let out = db.ok(&[
+        "import",
+        fixture("story.jsonl").to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(out.contains("would import"), "{out}");
+    assert!(
+        !db.path.exists(),
+        "a dry run into a new database leaves nothing behind"
+    );
+}
+
+#[test]
+fn read_commands_never_create_a_database() {
+    let db = Db::new();
+    let e = db.fails(&["said"]);
+    assert!(e.contains("no database at") && e.contains("test.db"), "{e}");
+    db.fails(&["history"]);
+    db.fails(&["export"]);
+    assert!(!db.path.exists());
+    // A write command that fails leaves no new database either.
+    db.fails(&["say", "nobody", "--date", "2017", "--text", "x"]);
+    assert!(!db.path.exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let db = Db::new();
+    let out = db.run(&["said", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = db.run(&["say", "peskov"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_default_database_lives_in_the_user_data_dir() {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = assert_cmd::Command::cargo_bin("demarche").unwrap();
+    c.env_remove("DEMARCHE_DB")
+        .env("XDG_DATA_HOME", home.path())
+        .args(["import", fixture("example.jsonl").to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(home.path().join("demarche").join("default.db").is_dir());
+    // DEMARCHE_DB wins over the default.
+    let other = home.path().join("other.db");
+    assert_cmd::Command::cargo_bin("demarche")
+        .unwrap()
+        .env("DEMARCHE_DB", &other)
+        .env("XDG_DATA_HOME", home.path())
+        .args(["import", fixture("example.jsonl").to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(other.is_dir());
+}
+
+#[test]
+fn a_held_database_makes_others_wait_then_fail_clearly() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    // An import reading an open stdin holds the database.
+    let mut holder = std::process::Command::new(assert_cmd::cargo::cargo_bin("demarche"))
+        .args(["--db", db.path.to_str().unwrap(), "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    let out = db
+        .cmd()
+        .args(["--lock-timeout", "0.5", "said"])
+        .output()
+        .unwrap();
+    let waited = started.elapsed();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: database {} is in use by another demarche process",
+            db.path.display()
+        )
+    );
+    assert!(
+        waited >= std::time::Duration::from_millis(500),
+        "{waited:?}"
+    );
+    // Once released, it opens again.
+    db.ok(&["said"]);
+}
+
+#[test]
+fn history_tells_one_events_story() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let story = db.ok(&["history", "peskov-confirms-proposals"]);
+    assert!(
+        story.contains("seq 11") && story.contains("seq 13"),
+        "{story}"
+    );
+    assert!(
+        story.contains("the agency text says conference call"),
+        "{story}"
+    );
+    let dup = db.ok(&["history", "dup-peskov-2017-09-13"]);
+    assert!(
+        dup.contains("retracted") && dup.contains("logged twice"),
+        "{dup}"
+    );
+    let all = db.json_lines(&["history", "--json"]);
+    assert_eq!(all.len(), 14);
+    for (i, env) in all.iter().enumerate() {
+        assert_eq!(env["seq"], i as u64 + 1);
+        for key in ["v", "id", "recorded_at", "prev", "hash", "event"] {
+            assert!(env.get(key).is_some(), "{key}");
+        }
+    }
+}
