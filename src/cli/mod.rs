@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use demarche::error::{Error, Result};
-use demarche::store::{OpenOptions, Store};
+use demarche::store::{FaultPlan, OpenOptions, Store};
 
 pub use output::Out;
 
@@ -84,6 +84,7 @@ enum Command {
 pub struct Context {
     db: PathBuf,
     lock_timeout: Duration,
+    faults: Option<FaultPlan>,
 }
 
 impl Context {
@@ -99,6 +100,7 @@ impl Context {
             &OpenOptions {
                 create: false,
                 lock_timeout: self.lock_timeout,
+                faults: self.faults.clone(),
             },
         )
     }
@@ -112,6 +114,7 @@ impl Context {
             &OpenOptions {
                 create: true,
                 lock_timeout: self.lock_timeout,
+                faults: self.faults.clone(),
             },
         )?;
         if let Ok(fixed) = std::env::var("DEMARCHE_FIXED_CLOCK") {
@@ -152,9 +155,21 @@ pub fn main() -> i32 {
         eprintln!("error: --lock-timeout must be a number of seconds, 0 or more");
         return 2;
     }
+    // A seam for durability tests: inject sync and write failures.
+    let faults = match std::env::var("DEMARCHE_FAULT") {
+        Ok(spec) if !spec.is_empty() => match FaultPlan::parse(&spec) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+        _ => None,
+    };
     let ctx = Context {
         db: cli.db.clone().unwrap_or_else(default_db),
         lock_timeout: Duration::from_secs_f64(cli.lock_timeout.min(86_400.0)),
+        faults,
     };
     let mut out = Out::stdout();
     let result = run(cli.command, &ctx, &mut out).and_then(|_| out.flush());

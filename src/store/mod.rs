@@ -9,6 +9,7 @@
 
 mod backend;
 mod envelope;
+mod fault;
 mod sled_backend;
 
 use std::collections::{HashMap, HashSet};
@@ -20,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub use backend::{Backend, Entries, Entry, MemBackend, Write};
 pub use envelope::{upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH};
-pub use sled_backend::{set_sync_hook, SledBackend, SyncHook};
+pub use fault::{FaultPlan, FaultyBackend};
+pub use sled_backend::SledBackend;
 
 use crate::error::{closest, Error, Result};
 use crate::event::Event;
@@ -85,6 +87,8 @@ pub struct OpenOptions {
     pub create: bool,
     /// How long to wait for another process to release the database.
     pub lock_timeout: Duration,
+    /// Faults to inject (tests of durability and full disks only).
+    pub faults: Option<FaultPlan>,
 }
 
 impl Default for OpenOptions {
@@ -92,6 +96,7 @@ impl Default for OpenOptions {
         OpenOptions {
             create: false,
             lock_timeout: Duration::from_secs(10),
+            faults: None,
         }
     }
 }
@@ -137,7 +142,11 @@ impl Store {
                 return Err(e);
             }
         };
-        let mut store = Store::with_backend(Box::new(backend))?;
+        let backend: Box<dyn Backend> = match &opts.faults {
+            Some(plan) => Box::new(FaultyBackend::new(Box::new(backend), plan.clone())),
+            None => Box::new(backend),
+        };
+        let mut store = Store::with_backend(backend)?;
         store.path = Some(path.to_path_buf());
         store.created = !existed;
         Ok(store)

@@ -20,17 +20,6 @@ pub struct SledBackend {
     path: PathBuf,
 }
 
-/// A seam for durability tests: when installed, every sync calls it first,
-/// and an error it returns fails the sync before anything reaches the disk.
-pub type SyncHook = Box<dyn Fn() -> std::io::Result<()> + Send + Sync>;
-
-static SYNC_HOOK: std::sync::OnceLock<SyncHook> = std::sync::OnceLock::new();
-
-/// Install the process-wide sync hook (the first call wins).
-pub fn set_sync_hook(hook: SyncHook) {
-    let _ = SYNC_HOOK.set(hook);
-}
-
 impl SledBackend {
     /// Open the database at `path`, waiting up to `lock_timeout` for another
     /// process to release it. `spaces` are the trees to open.
@@ -152,9 +141,6 @@ impl Backend for SledBackend {
     }
 
     fn sync(&self) -> Result<()> {
-        if let Some(hook) = SYNC_HOOK.get() {
-            hook().map_err(|e| Error::io("cannot sync the database to disk", e))?;
-        }
         self.db.flush()?;
         sync_dir(&self.path).map_err(|e| Error::io("cannot sync the database to disk", e))
     }
