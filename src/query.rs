@@ -248,15 +248,19 @@ pub fn headline(event: &Event) -> String {
     match event {
         Event::Actor(a) => format!("{} ({}, {})", a.name, a.id, a.kind.as_str()),
         Event::Affiliation(a) => format!("{} is {} of {}", a.actor, a.role, a.org),
-        Event::Statement(s) => format!("{}: \"{}\"", s.speaker, s.text),
-        Event::Action(a) => format!("{} [{}]: {}", a.actor, a.kind, a.summary),
+        Event::Statement(s) => format!("{} {}: \"{}\"", s.date, s.speaker, s.text),
+        Event::Action(a) => format!("{} {} [{}]: {}", a.date, a.actor, a.kind, a.summary),
         Event::Correction(c) => format!(
-            "correct {}: set {} ({})",
+            "correct {}: {} (reason: {})",
             c.target,
-            c.set.keys().cloned().collect::<Vec<_>>().join(", "),
+            c.set
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             c.reason
         ),
-        Event::Retraction(r) => format!("retract {} ({})", r.target, r.reason),
+        Event::Retraction(r) => format!("retract {} (reason: {})", r.target, r.reason),
     }
 }
 

@@ -182,8 +182,11 @@ fn story(
             .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
         if let Some(r) = &cur.retracted {
             out.line(&format!("now: retracted by {} ({})", r.id, r.reason))?;
-        } else {
+        } else if cur.corrections.is_empty() {
             out.line(&format!("now: {}", headline(&cur.event).replace('\n', " ")))?;
+        } else {
+            let json = serde_json::to_string(&cur.event.to_value()).unwrap_or_default();
+            out.line(&format!("now (as corrected): {json}"))?;
         }
     }
     Ok(())
@@ -275,4 +278,30 @@ pub fn rebuild(ctx: &Context, out: &mut Out) -> Result<()> {
         "rebuilt projections from {n} envelopes in {:.2} s",
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// Import the built-in story (idempotent) and show who said what about the
+/// Russian proposal, with the commands to go further.
+pub fn demo(ctx: &Context, out: &mut Out) -> Result<()> {
+    let summary = ctx.write(|store| {
+        let mut batch = store.batch();
+        let input = Input::from_bytes("story", demarche::STORY.as_bytes().to_vec());
+        import::read_all(&mut batch, Format::Jsonl, vec![input], &mut |_| {})?;
+        batch.commit()
+    })?;
+    out.line(&format!("database: {}", ctx.db.display()))?;
+    out.line(&format!(
+        "{} (the story: BuzzFeed News, 13 September 2017, \"Putin Spokesman Confirms Russia Offered A Reset With Trump\")",
+        import::describe(&summary, false)
+    ))?;
+    out.line("")?;
+    out.line("Who said what about the March 2017 proposal (demarche said --about russia-normalization-proposal):")?;
+    out.line("")?;
+    super::said::said(
+        super::said::SaidArgs::about("russia-normalization-proposal"),
+        ctx,
+        out,
+    )?;
+    out.line("")?;
+    out.line("Next: demarche said --by Peskov --json | demarche history peskov-confirms-proposals | demarche verify")
 }

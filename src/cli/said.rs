@@ -50,6 +50,26 @@ pub struct SaidArgs {
     json: bool,
 }
 
+impl SaidArgs {
+    /// Every statement about one event, as a table.
+    pub fn about(id: &str) -> SaidArgs {
+        SaidArgs {
+            by: Vec::new(),
+            to: Vec::new(),
+            about: vec![id.to_string()],
+            stance: Vec::new(),
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            since: None,
+            until: None,
+            certain: false,
+            search: None,
+            as_of: None,
+            json: false,
+        }
+    }
+}
+
 /// Parse `--since`/`--until`.
 pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
     Ok(DateRange {
