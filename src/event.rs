@@ -528,8 +528,13 @@ impl Event {
     /// bytes chained on the id of the latest earlier event about the same
     /// subject (`prior`).
     pub fn derive_id(&self, prior: Option<&str>) -> String {
+        self.derive_id_from(&self.canonical_bytes(), prior)
+    }
+
+    /// [`Event::derive_id`] given the event's canonical bytes.
+    pub fn derive_id_from(&self, canonical: &[u8], prior: Option<&str>) -> String {
         let mut h = Sha256::new();
-        h.update(self.canonical_bytes());
+        h.update(canonical);
         h.update([0u8]);
         h.update(prior.unwrap_or("").as_bytes());
         let digest = h.finalize();
@@ -837,6 +842,13 @@ impl Check {
         self.list("tags", tags);
         for (i, t) in tags.iter().enumerate() {
             self.short(&format!("tags[{i}]"), t, true);
+            if t.chars().any(char::is_control) {
+                self.fail(
+                    &format!("tags[{i}]"),
+                    t,
+                    "must not contain control characters",
+                );
+            }
         }
     }
 

@@ -21,17 +21,19 @@ use crate::view::{self, LogRead};
 pub const P_META: &str = "p_meta";
 /// actor id → [`ActorRecord`] (JSON).
 pub const P_ACTORS: &str = "p_actors";
-/// actor id, 0, role, seq → (): which events involve an actor, and how.
+/// Posting lists (see [`Postings`]) of the events that involve an actor,
+/// keyed by actor id, 0, role.
 pub const P_INVOLVES: &str = "p_involves";
 /// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an event.
 pub const P_AMENDS: &str = "p_amends";
-/// event seq, statement seq → (): statements about an event.
+/// Posting lists of the statements about an event, keyed by its seq.
 pub const P_ABOUT: &str = "p_about";
-/// date order key (17 bytes), seq → (): statements and actions in timeline order.
+/// Posting lists of statements and actions keyed by the 17-byte date order
+/// key: scanned in key order they give the timeline.
 pub const P_TIME: &str = "p_time";
-/// tag, 0, seq → ().
+/// Posting lists keyed by tag, 0.
 pub const P_TAGS: &str = "p_tags";
-/// type letter, seq → ().
+/// Posting lists keyed by type letter.
 pub const P_TYPES: &str = "p_types";
 
 /// Every projection space.
@@ -155,7 +157,7 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
         log,
         out,
         to,
-        buf: BTreeMap::new(),
+        postings: BTreeMap::new(),
         actors: HashMap::new(),
         buffered: 0,
     };
@@ -177,7 +179,7 @@ struct Projector<'a> {
     log: &'a Store,
     out: &'a dyn Backend,
     to: u64,
-    buf: BTreeMap<&'static str, Vec<crate::store::Write>>,
+    postings: BTreeMap<(&'static str, Vec<u8>), Vec<u64>>,
     actors: HashMap<String, ActorRecord>,
     buffered: usize,
 }
@@ -197,16 +199,20 @@ impl LogRead for Projector<'_> {
 }
 
 impl Projector<'_> {
-    fn add(&mut self, space: &'static str, key: Vec<u8>) {
-        self.buf
-            .entry(space)
-            .or_default()
-            .push((key, Some(Vec::new())));
+    fn add(&mut self, space: &'static str, base: Vec<u8>, seq: u64) {
+        self.postings.entry((space, base)).or_default().push(seq);
         self.buffered += 1;
     }
 
     fn flush(&mut self, applied_to: u64) -> Result<()> {
-        for (space, entries) in std::mem::take(&mut self.buf) {
+        let mut writes: BTreeMap<&'static str, Vec<crate::store::Write>> = BTreeMap::new();
+        for ((space, base), seqs) in std::mem::take(&mut self.postings) {
+            writes
+                .entry(space)
+                .or_default()
+                .extend(Postings::merge(self.out, space, &base, seqs)?);
+        }
+        for (space, entries) in writes {
             self.out.write(space, entries)?;
         }
         let actors: Vec<_> = self
@@ -229,10 +235,7 @@ impl Projector<'_> {
 
     fn apply(&mut self, env: &Envelope) -> Result<()> {
         let seq = env.seq;
-        self.add(
-            P_TYPES,
-            [&[type_letter(&env.event)][..], &seq_key(seq)].concat(),
-        );
+        self.add(P_TYPES, vec![type_letter(&env.event)], seq);
         match &env.event {
             Event::Actor(a) => {
                 let mut rec = match self.actors.remove(&a.id) {
@@ -319,20 +322,19 @@ impl Projector<'_> {
     }
 
     fn index(&mut self, seq: u64, event: &Event) -> Result<()> {
-        let sk = seq_key(seq);
         if let Some(date) = event.date() {
-            self.add(P_TIME, [&date.order_key().to_bytes()[..], &sk].concat());
+            self.add(P_TIME, date.order_key().to_bytes().to_vec(), seq);
         }
         for tag in event.tags() {
-            self.add(P_TAGS, [tag.as_bytes(), &[0], &sk].concat());
+            self.add(P_TAGS, tag_base(tag), seq);
         }
         for (role, id) in roles(event) {
-            self.add(P_INVOLVES, involves_key(id, role, seq));
+            self.add(P_INVOLVES, involves_base(id, role), seq);
         }
         if let Event::Statement(s) = event {
             for about in &s.about {
                 if let Some(t) = self.log.seq_of(about)? {
-                    self.add(P_ABOUT, [seq_key(t), sk].concat());
+                    self.add(P_ABOUT, seq_key(t).to_vec(), seq);
                 }
             }
         }
@@ -365,8 +367,12 @@ pub fn roles(event: &Event) -> Vec<(Role, &str)> {
         .collect()
 }
 
-fn involves_key(actor: &str, role: Role, seq: u64) -> Vec<u8> {
-    [actor.as_bytes(), &[0, role.byte()], &seq_key(seq)].concat()
+fn involves_base(actor: &str, role: Role) -> Vec<u8> {
+    [actor.as_bytes(), &[0, role.byte()]].concat()
+}
+
+fn tag_base(tag: &str) -> Vec<u8> {
+    [tag.as_bytes(), &[0]].concat()
 }
 
 /// The registered actor with this id.
@@ -403,7 +409,7 @@ pub fn amends_of(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 
 /// Statements about the event at `seq`, ascending (candidates: re-check).
 pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
-    seqs_under(backend, P_ABOUT, &seq_key(seq))
+    Postings::read(backend, P_ABOUT, &seq_key(seq))
 }
 
 /// Events that involve `actor` in one of `roles`, ascending, without
@@ -411,10 +417,10 @@ pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<Vec<u64>> {
     let mut out = Vec::new();
     for role in roles {
-        out.extend(seqs_under(
+        out.extend(Postings::read(
             backend,
             P_INVOLVES,
-            &[actor.as_bytes(), &[0, role.byte()]].concat(),
+            &involves_base(actor, *role),
         )?);
     }
     out.sort_unstable();
@@ -424,28 +430,168 @@ pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<V
 
 /// Events carrying `tag`, ascending (candidates: re-check).
 pub fn tagged(backend: &dyn Backend, tag: &str) -> Result<Vec<u64>> {
-    seqs_under(backend, P_TAGS, &[tag.as_bytes(), &[0]].concat())
+    Postings::read(backend, P_TAGS, &tag_base(tag))
 }
 
 /// Events of one type (see [`type_letter`]), ascending.
 pub fn of_type(backend: &dyn Backend, letter: u8) -> Result<Vec<u64>> {
-    seqs_under(backend, P_TYPES, &[letter])
+    Postings::read(backend, P_TYPES, &[letter])
 }
 
 /// Statements and actions in timeline order, each with the order key it was
 /// indexed under (an event whose date was corrected appears under each of
 /// its dates; keep the entry that matches its current date).
 pub fn timeline(backend: &dyn Backend) -> impl Iterator<Item = Result<([u8; 17], u64)>> + '_ {
-    backend.scan_prefix(P_TIME, b"").map(|item| {
-        let (k, _) = item?;
-        let seq = key_seq(&k, true).ok_or_else(|| Error::Damaged("bad timeline key".into()))?;
-        let mut key = [0u8; 17];
-        key.copy_from_slice(
-            k.get(..17)
-                .ok_or_else(|| Error::Damaged("bad timeline key".into()))?,
-        );
-        Ok((key, seq))
-    })
+    backend
+        .scan_prefix(P_TIME, b"")
+        .flat_map(|item| -> Vec<Result<([u8; 17], u64)>> {
+            let decoded = item.and_then(|(k, v)| {
+                let mut key = [0u8; 17];
+                key.copy_from_slice(
+                    k.get(..17)
+                        .ok_or_else(|| Error::Damaged("bad timeline key".into()))?,
+                );
+                Ok((key, Postings::decode(&v)?))
+            });
+            match decoded {
+                Ok((key, seqs)) => seqs.into_iter().map(|s| Ok((key, s))).collect(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+}
+
+/// Sorted lists of seqs under a base key, stored in chunks: the key of a
+/// chunk is the base followed by its first seq (8 bytes, big-endian), its
+/// value the seqs as LEB128 deltas. Every chunk but the last holds exactly
+/// [`Postings::CHUNK`] seqs, so the layout depends only on the set of seqs,
+/// never on how the appends were grouped: a replay writes the same bytes.
+pub struct Postings;
+
+impl Postings {
+    /// Seqs per chunk.
+    pub const CHUNK: usize = 4096;
+
+    /// Every seq under `base`, ascending.
+    pub fn read(backend: &dyn Backend, space: &str, base: &[u8]) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for item in backend.scan_prefix(space, base) {
+            let (k, v) = item?;
+            if k.len() != base.len() + 8 {
+                continue;
+            }
+            out.extend(Postings::decode(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// Encode ascending seqs.
+    pub fn encode(seqs: &[u64]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(seqs.len() * 2);
+        let mut prev = 0u64;
+        for s in seqs {
+            let mut d = s - prev;
+            prev = *s;
+            loop {
+                let byte = (d & 0x7f) as u8;
+                d >>= 7;
+                if d == 0 {
+                    out.push(byte);
+                    break;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        out
+    }
+
+    /// Decode a chunk.
+    pub fn decode(bytes: &[u8]) -> Result<Vec<u64>> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut prev = 0u64;
+        let mut cur = 0u64;
+        let mut shift = 0u32;
+        for b in bytes {
+            if shift > 63 {
+                return Err(Error::Damaged("a posting list is corrupt".into()));
+            }
+            cur |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                prev = prev.wrapping_add(cur);
+                out.push(prev);
+                cur = 0;
+                shift = 0;
+            } else {
+                shift += 7;
+            }
+        }
+        if shift != 0 {
+            return Err(Error::Damaged("a posting list is truncated".into()));
+        }
+        Ok(out)
+    }
+
+    fn chunk_writes(base: &[u8], seqs: &[u64]) -> Vec<crate::store::Write> {
+        seqs.chunks(Postings::CHUNK)
+            .map(|c| {
+                (
+                    [base, &seq_key(c[0])[..]].concat(),
+                    Some(Postings::encode(c)),
+                )
+            })
+            .collect()
+    }
+
+    /// The writes that add `new` seqs to the list under `base`.
+    pub fn merge(
+        backend: &dyn Backend,
+        space: &str,
+        base: &[u8],
+        mut new: Vec<u64>,
+    ) -> Result<Vec<crate::store::Write>> {
+        new.sort_unstable();
+        new.dedup();
+        let Some(first_new) = new.first().copied() else {
+            return Ok(Vec::new());
+        };
+        let last = match backend.last_in_prefix(space, base)? {
+            Some((k, v)) if k.len() == base.len() + 8 => Some((k, Postings::decode(&v)?)),
+            _ => None,
+        };
+        match last {
+            None => Ok(Postings::chunk_writes(base, &new)),
+            // The usual case: everything new comes after what is stored.
+            Some((key, mut tail)) if tail.last().is_some_and(|l| *l < first_new) => {
+                let mut writes = Vec::new();
+                if tail.len() < Postings::CHUNK {
+                    let room = Postings::CHUNK - tail.len();
+                    let take = room.min(new.len());
+                    tail.extend_from_slice(&new[..take]);
+                    writes.push((key, Some(Postings::encode(&tail))));
+                    new.drain(..take);
+                }
+                writes.extend(Postings::chunk_writes(base, &new));
+                Ok(writes)
+            }
+            // A correction re-indexed an older event: rewrite the whole list.
+            Some(_) => {
+                let mut writes = Vec::new();
+                let mut all = Vec::new();
+                for item in backend.scan_prefix(space, base) {
+                    let (k, v) = item?;
+                    if k.len() != base.len() + 8 {
+                        continue;
+                    }
+                    all.extend(Postings::decode(&v)?);
+                    writes.push((k, None));
+                }
+                all.extend(new);
+                all.sort_unstable();
+                all.dedup();
+                writes.extend(Postings::chunk_writes(base, &all));
+                Ok(writes)
+            }
+        }
+    }
 }
 
 fn seqs_under(backend: &dyn Backend, space: &str, prefix: &[u8]) -> Result<Vec<u64>> {

@@ -29,6 +29,8 @@ pub trait Backend {
     fn scan_from<'a>(&'a self, space: &str, start: &[u8]) -> Entries<'a>;
     /// The last entry of a space, if any.
     fn last(&self, space: &str) -> Result<Option<Entry>>;
+    /// The last entry whose key starts with `prefix`, if any.
+    fn last_in_prefix(&self, space: &str, prefix: &[u8]) -> Result<Option<Entry>>;
     /// Remove every key of a space.
     fn clear(&self, space: &str) -> Result<()>;
     /// Make everything written so far survive a crash or power loss.
@@ -106,6 +108,15 @@ impl Backend for MemBackend {
             .lock()
             .get(space)
             .and_then(|m| m.iter().next_back().map(|(k, v)| (k.clone(), v.clone()))))
+    }
+
+    fn last_in_prefix(&self, space: &str, prefix: &[u8]) -> Result<Option<Entry>> {
+        Ok(self.lock().get(space).and_then(|m| {
+            m.range(prefix.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .last()
+                .map(|(k, v)| (k.clone(), v.clone()))
+        }))
     }
 
     fn clear(&self, space: &str) -> Result<()> {

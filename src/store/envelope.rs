@@ -3,7 +3,7 @@
 //! here and nowhere else.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -44,15 +44,14 @@ pub struct Envelope {
 impl RawEnvelope {
     /// The hash of every field but `hash`, over canonical JSON.
     pub fn compute_hash(&self) -> String {
-        let body = json!({
-            "v": self.v,
-            "seq": self.seq,
-            "id": self.id,
-            "recorded_at": self.recorded_at,
-            "prev": self.prev,
-            "event": self.event,
-        });
-        hex(&Sha256::digest(canonical(&body)))
+        hash_of(
+            self.v,
+            self.seq,
+            &self.id,
+            &self.recorded_at,
+            &self.prev,
+            &canonical(&self.event),
+        )
     }
 
     /// The stored and exported line (without its newline).
@@ -95,6 +94,54 @@ impl RawEnvelope {
             event,
         })
     }
+}
+
+/// The hash of an envelope's fields, given the canonical bytes of its event:
+/// SHA-256 over the canonical JSON of every field but `hash`.
+pub fn hash_of(v: u32, seq: u64, id: &str, recorded_at: &str, prev: &str, event: &[u8]) -> String {
+    // Keys in sorted order, strings escaped as JSON: the same bytes as
+    // serialising the whole object canonically, without building it.
+    let mut h = Sha256::new();
+    h.update(b"{\"event\":");
+    h.update(event);
+    h.update(b",\"id\":");
+    h.update(json_string(id));
+    h.update(b",\"prev\":");
+    h.update(json_string(prev));
+    h.update(b",\"recorded_at\":");
+    h.update(json_string(recorded_at));
+    h.update(format!(",\"seq\":{seq},\"v\":{v}}}").as_bytes());
+    hex(&h.finalize())
+}
+
+/// The stored line of an envelope, given the canonical bytes of its event:
+/// the same bytes as [`RawEnvelope::to_bytes`].
+pub fn envelope_line(
+    v: u32,
+    seq: u64,
+    id: &str,
+    recorded_at: &str,
+    prev: &str,
+    hash: &str,
+    event: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(event.len() + 256);
+    out.extend_from_slice(format!("{{\"v\":{v},\"seq\":{seq},\"id\":").as_bytes());
+    out.extend(json_string(id));
+    out.extend_from_slice(b",\"recorded_at\":");
+    out.extend(json_string(recorded_at));
+    out.extend_from_slice(b",\"prev\":");
+    out.extend(json_string(prev));
+    out.extend_from_slice(b",\"hash\":");
+    out.extend(json_string(hash));
+    out.extend_from_slice(b",\"event\":");
+    out.extend_from_slice(event);
+    out.push(b'}');
+    out
+}
+
+fn json_string(s: &str) -> Vec<u8> {
+    serde_json::to_vec(s).unwrap_or_default()
 }
 
 /// Bring an event written under schema `v` up to today's schema.
@@ -166,7 +213,7 @@ mod tests {
 
     #[test]
     fn hash_covers_every_field_but_itself() {
-        let a = raw(json!({"type":"actor","id":"a","name":"A","kind":"person"}));
+        let a = raw(serde_json::json!({"type":"actor","id":"a","name":"A","kind":"person"}));
         let mut b = a.clone();
         b.recorded_at = "2026-11-26T16:00:00.000001Z".into();
         assert_ne!(a.compute_hash(), b.compute_hash());
@@ -177,8 +224,37 @@ mod tests {
     }
 
     #[test]
+    fn the_streamed_hash_equals_hashing_the_canonical_object() {
+        let a = raw(
+            serde_json::json!({"type":"statement","date":"2017","speaker":"a","text":"\"quoted\" — ü"}),
+        );
+        let body = serde_json::json!({
+            "v": a.v, "seq": a.seq, "id": a.id, "recorded_at": a.recorded_at,
+            "prev": a.prev, "event": a.event,
+        });
+        assert_eq!(a.compute_hash(), hex(&Sha256::digest(canonical(&body))));
+    }
+
+    #[test]
+    fn the_built_line_equals_the_serialised_envelope() {
+        let a = raw(
+            serde_json::json!({"type":"statement","date":"2017","speaker":"a","text":"é \"x\""}),
+        );
+        let line = envelope_line(
+            a.v,
+            a.seq,
+            &a.id,
+            &a.recorded_at,
+            &a.prev,
+            &a.hash,
+            &canonical(&a.event),
+        );
+        assert_eq!(line, a.to_bytes());
+    }
+
+    #[test]
     fn bytes_round_trip_in_field_order() {
-        let a = raw(json!({"type":"actor","kind":"person","name":"A","id":"a"}));
+        let a = raw(serde_json::json!({"type":"actor","kind":"person","name":"A","id":"a"}));
         let bytes = a.to_bytes();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(
@@ -194,7 +270,9 @@ mod tests {
 
     #[test]
     fn version_zero_statements_are_upgraded_on_read() {
-        let mut r = raw(json!({"type":"statement","date":"2017","speaker":"a","quote":"Hello."}));
+        let mut r = raw(
+            serde_json::json!({"type":"statement","date":"2017","speaker":"a","quote":"Hello."}),
+        );
         r.v = 0;
         let env = r.decode().unwrap();
         match env.event {

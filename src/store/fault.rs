@@ -97,6 +97,10 @@ impl Backend for FaultyBackend {
         self.inner.last(space)
     }
 
+    fn last_in_prefix(&self, space: &str, prefix: &[u8]) -> Result<Option<Entry>> {
+        self.inner.last_in_prefix(space, prefix)
+    }
+
     fn clear(&self, space: &str) -> Result<()> {
         self.inner.clear(space)
     }

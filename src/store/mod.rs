@@ -20,7 +20,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use backend::{Backend, Entries, Entry, MemBackend, Write};
-pub use envelope::{upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH};
+pub use envelope::{
+    envelope_line, hash_of, upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH,
+};
 pub use fault::{FaultPlan, FaultyBackend};
 pub use sled_backend::SledBackend;
 
@@ -391,6 +393,15 @@ pub struct Summary {
     pub head: u64,
 }
 
+/// An envelope ready to be written.
+struct Staged {
+    seq: u64,
+    id: String,
+    hash: String,
+    recorded_at: String,
+    bytes: Vec<u8>,
+}
+
 /// Appends in progress. Envelopes are written past the committed head as
 /// they come; `commit` syncs them and moves the head in one write. Dropping
 /// a batch without committing removes what it wrote.
@@ -451,7 +462,8 @@ impl<'s> Batch<'s> {
     /// Append one event. `origin` names where it came from (a file and line)
     /// for messages about duplicate ids.
     pub fn add(&mut self, event: Event, origin: &str, mode: Mode) -> Result<Outcome> {
-        let canonical = event.canonical_bytes();
+        let value = event.to_value();
+        let canonical = crate::event::canonical(&value);
         let id = match event.given_id() {
             Some(id) => {
                 if let Some(seq) = self.lookup(id)? {
@@ -461,7 +473,7 @@ impl<'s> Batch<'s> {
             }
             None => match event.subject().map(str::to_string) {
                 None => {
-                    let id = event.derive_id(None);
+                    let id = event.derive_id_from(&canonical, None);
                     if let Some(seq) = self.lookup(&id)? {
                         return self.same_content(&id, seq, &canonical, origin);
                     }
@@ -475,7 +487,7 @@ impl<'s> Batch<'s> {
                     };
                     // The chain already holds this very event: nothing to add.
                     let candidate = match mode {
-                        Mode::Import => Some(event.derive_id(probe.as_deref())),
+                        Mode::Import => Some(event.derive_id_from(&canonical, probe.as_deref())),
                         Mode::Command => probe,
                     };
                     if let Some(candidate) = candidate {
@@ -487,7 +499,7 @@ impl<'s> Batch<'s> {
                             }
                         }
                     }
-                    let id = event.derive_id(latest.as_deref());
+                    let id = event.derive_id_from(&canonical, latest.as_deref());
                     if let Some(seq) = self.lookup(&id)? {
                         return self.same_content(&id, seq, &canonical, origin);
                     }
@@ -502,17 +514,29 @@ impl<'s> Batch<'s> {
             self.check_refs(&event)?;
         }
         let recorded_at = self.store.now().max(self.last_recorded.clone());
-        let mut raw = RawEnvelope {
-            v: SCHEMA_VERSION,
-            seq: self.next,
-            id,
-            recorded_at,
-            prev: self.prev_hash.clone(),
-            hash: String::new(),
-            event: event.to_value(),
-        };
-        raw.hash = raw.compute_hash();
-        self.stage(raw, &event, origin)
+        let seq = self.next;
+        let prev = &self.prev_hash;
+        let hash = hash_of(SCHEMA_VERSION, seq, &id, &recorded_at, prev, &canonical);
+        let bytes = envelope_line(
+            SCHEMA_VERSION,
+            seq,
+            &id,
+            &recorded_at,
+            prev,
+            &hash,
+            &canonical,
+        );
+        self.stage(
+            Staged {
+                seq,
+                id,
+                hash,
+                recorded_at,
+                bytes,
+            },
+            &event,
+            origin,
+        )
     }
 
     /// Append an envelope as exported: one already in the log must equal it
@@ -574,14 +598,20 @@ impl<'s> Batch<'s> {
         if let Some(subject) = event.subject() {
             self.latest.insert(subject.to_string(), raw.id.clone());
         }
-        self.stage(raw, &event, origin)
+        let staged = Staged {
+            seq: raw.seq,
+            bytes: raw.to_bytes(),
+            id: raw.id,
+            hash: raw.hash,
+            recorded_at: raw.recorded_at,
+        };
+        self.stage(staged, &event, origin)
     }
 
-    fn stage(&mut self, raw: RawEnvelope, event: &Event, origin: &str) -> Result<Outcome> {
+    fn stage(&mut self, raw: Staged, event: &Event, origin: &str) -> Result<Outcome> {
         let seq = raw.seq;
         let id = raw.id.clone();
-        self.pending
-            .push((seq_key(seq).to_vec(), Some(raw.to_bytes())));
+        self.pending.push((seq_key(seq).to_vec(), Some(raw.bytes)));
         self.pending_ids
             .push((id.clone().into_bytes(), Some(seq_key(seq).to_vec())));
         self.ids.insert(id.clone(), (seq, origin.to_string()));
@@ -637,11 +667,21 @@ impl<'s> Batch<'s> {
         self.store.seq_of(id)
     }
 
-    fn read_any(&mut self, seq: u64) -> Result<Option<RawEnvelope>> {
-        if seq > self.start.seq {
-            self.flush_pending()?;
+    /// An envelope of the log or of this batch, whether or not it has been
+    /// handed to the backend yet.
+    fn raw_at(&self, seq: u64) -> Result<Option<RawEnvelope>> {
+        let pending_from = self.next - self.pending.len() as u64;
+        if seq >= pending_from && seq < self.next {
+            let index = usize::try_from(seq - pending_from).unwrap_or(usize::MAX);
+            if let Some((_, Some(bytes))) = self.pending.get(index) {
+                return RawEnvelope::from_bytes(bytes).map(Some);
+            }
         }
         self.store.raw_any(seq)
+    }
+
+    fn read_any(&mut self, seq: u64) -> Result<Option<RawEnvelope>> {
+        self.raw_at(seq)
     }
 
     fn content_of(&mut self, seq: u64) -> Result<Vec<u8>> {
@@ -778,7 +818,6 @@ impl<'s> Batch<'s> {
     }
 
     fn current_any(&mut self, seq: u64) -> Result<Option<Current>> {
-        self.flush_pending()?;
         let reader = BatchRead { batch: self };
         view::current(&reader, seq, u64::MAX)
     }
@@ -859,11 +898,7 @@ struct BatchRead<'b, 's> {
 
 impl LogRead for BatchRead<'_, '_> {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        self.batch
-            .store
-            .raw_any(seq)?
-            .map(|r| r.decode())
-            .transpose()
+        self.batch.raw_at(seq)?.map(|r| r.decode()).transpose()
     }
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {

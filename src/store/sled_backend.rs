@@ -135,6 +135,14 @@ impl Backend for SledBackend {
             .map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
+    fn last_in_prefix(&self, space: &str, prefix: &[u8]) -> Result<Option<Entry>> {
+        self.tree(space)?
+            .scan_prefix(prefix)
+            .next_back()
+            .map(entry)
+            .transpose()
+    }
+
     fn clear(&self, space: &str) -> Result<()> {
         self.tree(space)?.clear()?;
         Ok(())
