@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::projection::{self, P_META};
-use crate::store::{key_seq, seq_key, Store, IDS, LOG, ZERO_HASH};
+use crate::store::{Store, ZERO_HASH};
 
 /// What a sound log looks like.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -29,19 +29,13 @@ pub fn verify(store: &Store) -> Result<Report> {
     let mut expected = 1u64;
     let mut prev = ZERO_HASH.to_string();
     let mut last_recorded: Option<DateTime<chrono::FixedOffset>> = None;
-    for item in backend.scan_from(LOG, &seq_key(1)) {
-        let (key, bytes) = item?;
-        let seq = key_seq(&key, false).ok_or_else(|| damaged("a log key is not a seq".into()))?;
-        if seq > head.seq {
-            break;
-        }
-        if seq != expected {
-            return Err(damaged(format!(
-                "seq {expected}: missing from the log (the next stored envelope is seq {seq})"
-            )));
-        }
-        let raw = crate::store::RawEnvelope::from_bytes(&bytes)
-            .map_err(|e| damaged(format!("seq {seq}: {e}")))?;
+    for item in store.scan(1) {
+        let raw = match item {
+            Ok(raw) => raw,
+            Err(Error::Damaged(m)) => return Err(damaged(m)),
+            Err(e) => return Err(damaged(format!("seq {expected}: {e}"))),
+        };
+        let seq = expected;
         if raw.seq != seq {
             return Err(damaged(format!(
                 "seq {seq}: the envelope stored there says seq {}",
@@ -67,10 +61,7 @@ pub fn verify(store: &Store) -> Result<Report> {
         last_recorded = Some(at);
         raw.decode()
             .map_err(|e| damaged(format!("seq {seq}: the event is not valid: {e}")))?;
-        match backend
-            .get(IDS, raw.id.as_bytes())?
-            .and_then(|b| key_seq(&b, false))
-        {
+        match store.seq_of(&raw.id)? {
             Some(s) if s == seq => {}
             Some(s) => {
                 return Err(damaged(format!(
@@ -100,18 +91,12 @@ pub fn verify(store: &Store) -> Result<Report> {
             head.seq
         )));
     }
-    let mut ids = 0u64;
-    for item in backend.scan_prefix(IDS, b"") {
-        let (k, v) = item?;
-        let s = key_seq(&v, false).unwrap_or(0);
-        if s == 0 || s > head.seq {
-            return Err(damaged(format!(
-                "seq {}: the id index holds \"{}\", which points past the log",
-                head.seq + 1,
-                String::from_utf8_lossy(&k)
-            )));
-        }
-        ids += 1;
+    let (ids, max) = store.id_index_stats()?;
+    if max > head.seq {
+        return Err(damaged(format!(
+            "seq {}: the id index points past the log (to seq {max})",
+            head.seq + 1
+        )));
     }
     if ids != head.seq {
         return Err(damaged(format!(

@@ -10,10 +10,13 @@
 mod backend;
 mod envelope;
 mod fault;
+pub mod layout;
 mod sled_backend;
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -30,17 +33,18 @@ use crate::error::{closest, Error, Result};
 use crate::event::Event;
 use crate::projection::{self, ActorRecord};
 use crate::view::{self, apply_set, Current, LogRead};
+use layout::{Block, IdBucket};
 
-/// seq → envelope bytes.
+/// Blocks of envelopes (see [`layout`]).
 pub const LOG: &str = "log";
-/// event id → seq.
+/// Buckets of the event id → seq index (see [`layout`]).
 pub const IDS: &str = "ids";
 /// The head and the format marker.
 pub const META: &str = "meta";
 
 const HEAD_KEY: &[u8] = b"head";
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT: &[u8] = b"demarche-log-1";
+const FORMAT: &[u8] = b"demarche-log-2";
 
 /// Every space the store uses, log and projections.
 pub fn all_spaces() -> Vec<&'static str> {
@@ -113,6 +117,38 @@ pub struct Store {
     path: Option<PathBuf>,
     created: bool,
     clock: Clock,
+    blocks: RefCell<BlockCache>,
+    buckets: RefCell<HashMap<u64, Rc<IdBucket>>>,
+}
+
+/// The most recently read log blocks, decompressed.
+#[derive(Default)]
+struct BlockCache {
+    entries: Vec<(u64, Rc<Block>)>,
+}
+
+impl BlockCache {
+    const SIZE: usize = 8;
+
+    fn get(&mut self, block: u64) -> Option<Rc<Block>> {
+        let i = self.entries.iter().position(|(b, _)| *b == block)?;
+        let hit = self.entries.remove(i);
+        let found = hit.1.clone();
+        self.entries.push(hit);
+        Some(found)
+    }
+
+    fn put(&mut self, block: u64, value: Rc<Block>) {
+        self.entries.retain(|(b, _)| *b != block);
+        if self.entries.len() >= Self::SIZE {
+            self.entries.remove(0);
+        }
+        self.entries.push((block, value));
+    }
+
+    fn forget_from(&mut self, block: u64) {
+        self.entries.retain(|(b, _)| *b < block);
+    }
 }
 
 impl Store {
@@ -183,6 +219,8 @@ impl Store {
             path: None,
             created: false,
             clock: Box::new(Utc::now),
+            blocks: RefCell::new(BlockCache::default()),
+            buckets: RefCell::new(HashMap::new()),
         };
         store.discard_uncommitted()?;
         projection::catch_up(&store)?;
@@ -222,24 +260,158 @@ impl Store {
     }
 
     /// Envelopes written past the head by an interrupted batch are not part
-    /// of the log: remove them.
+    /// of the log: remove them, and their ids.
     fn discard_uncommitted(&mut self) -> Result<()> {
-        let from = seq_key(self.head.seq + 1);
-        let mut removals = Vec::new();
-        let mut ids = Vec::new();
-        for item in self.backend.scan_from(LOG, &from) {
-            let (k, v) = item?;
-            if let Ok(raw) = RawEnvelope::from_bytes(&v) {
-                ids.push((raw.id.into_bytes(), None));
+        let head = self.head.seq;
+        let Some((last_key, _)) = self.backend.last(LOG)? else {
+            return Ok(());
+        };
+        let last_block = key_seq(&last_key, false).unwrap_or(0);
+        let mut stale_ids = Vec::new();
+        let mut writes = Vec::new();
+        let first_block = if head == 0 { 0 } else { layout::block_of(head) };
+        for block in first_block..=last_block {
+            let Some(b) = self.block(block)? else {
+                continue;
+            };
+            if b.end() <= head + 1 {
+                continue;
             }
-            removals.push((k, None));
+            let keep = usize::try_from(head.saturating_sub(b.first) + 1)
+                .unwrap_or(0)
+                .min(b.lines.len());
+            let keep = if head < b.first { 0 } else { keep };
+            for line in &b.lines[keep..] {
+                if let Ok(raw) = RawEnvelope::from_bytes(line) {
+                    stale_ids.push(raw.id);
+                }
+            }
+            if keep == 0 {
+                writes.push((layout::block_key(block).to_vec(), None));
+            } else {
+                let kept = Block {
+                    first: b.first,
+                    lines: b.lines[..keep].to_vec(),
+                };
+                writes.push((layout::block_key(block).to_vec(), Some(kept.encode()?)));
+            }
         }
-        if !removals.is_empty() {
-            self.backend.write(IDS, ids)?;
-            self.backend.write(LOG, removals)?;
-            self.backend.sync()?;
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.remove_ids(&stale_ids)?;
+        self.backend.write(LOG, writes)?;
+        self.blocks.borrow_mut().forget_from(first_block);
+        self.backend.sync()
+    }
+
+    /// A decompressed log block, through a small cache.
+    fn block(&self, block: u64) -> Result<Option<Rc<Block>>> {
+        if let Some(b) = self.blocks.borrow_mut().get(block) {
+            return Ok(Some(b));
+        }
+        let Some(bytes) = self.backend.get(LOG, &layout::block_key(block))? else {
+            return Ok(None);
+        };
+        let b = Rc::new(Block::decode(block, &bytes)?);
+        self.blocks.borrow_mut().put(block, b.clone());
+        Ok(Some(b))
+    }
+
+    /// One bucket of the id index, through a cache.
+    fn bucket(&self, bucket: u64) -> Result<Rc<IdBucket>> {
+        if let Some(b) = self.buckets.borrow().get(&bucket) {
+            return Ok(b.clone());
+        }
+        let b = match self.backend.get(IDS, &layout::bucket_key(bucket))? {
+            Some(bytes) => IdBucket::decode(bucket, &bytes)?,
+            None => IdBucket::default(),
+        };
+        let b = Rc::new(b);
+        self.buckets.borrow_mut().insert(bucket, b.clone());
+        Ok(b)
+    }
+
+    /// Add ids to the index (written at once, visible when the head moves).
+    fn insert_ids(&self, ids: &HashMap<String, (u64, String)>) -> Result<()> {
+        let mut by_bucket: BTreeMap<u64, Vec<(&str, u64)>> = BTreeMap::new();
+        for (id, (seq, _)) in ids {
+            by_bucket
+                .entry(layout::bucket_of(id))
+                .or_default()
+                .push((id, *seq));
+        }
+        self.update_buckets(by_bucket.into_iter().map(|(b, entries)| {
+            (
+                b,
+                Box::new(move |bucket: &mut IdBucket| {
+                    for (id, seq) in entries {
+                        bucket.ids.insert(id.to_string(), seq);
+                    }
+                }) as Box<dyn FnOnce(&mut IdBucket) + '_>,
+            )
+        }))
+    }
+
+    /// Remove ids from the index.
+    fn remove_ids(&self, ids: &[String]) -> Result<()> {
+        let mut by_bucket: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+        for id in ids {
+            by_bucket.entry(layout::bucket_of(id)).or_default().push(id);
+        }
+        self.update_buckets(by_bucket.into_iter().map(|(b, entries)| {
+            (
+                b,
+                Box::new(move |bucket: &mut IdBucket| {
+                    for id in entries {
+                        bucket.ids.remove(id);
+                    }
+                }) as Box<dyn FnOnce(&mut IdBucket) + '_>,
+            )
+        }))
+    }
+
+    fn update_buckets<'a>(
+        &self,
+        changes: impl Iterator<Item = (u64, Box<dyn FnOnce(&mut IdBucket) + 'a>)>,
+    ) -> Result<()> {
+        let mut writes = Vec::new();
+        let mut updated = Vec::new();
+        for (b, change) in changes {
+            let mut bucket = (*self.bucket(b)?).clone();
+            change(&mut bucket);
+            let value = if bucket.ids.is_empty() {
+                None
+            } else {
+                Some(bucket.encode())
+            };
+            writes.push((layout::bucket_key(b).to_vec(), value));
+            updated.push((b, Rc::new(bucket)));
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.backend.write(IDS, writes)?;
+        let mut cache = self.buckets.borrow_mut();
+        for (b, bucket) in updated {
+            cache.insert(b, bucket);
         }
         Ok(())
+    }
+
+    /// How many ids the index holds, and the largest seq among them.
+    pub fn id_index_stats(&self) -> Result<(u64, u64)> {
+        let mut count = 0;
+        let mut max = 0;
+        for item in self.backend.scan_prefix(IDS, b"") {
+            let (k, v) = item?;
+            let bucket = key_seq(&k, false).unwrap_or(0);
+            for seq in IdBucket::decode(bucket, &v)?.ids.values() {
+                count += 1;
+                max = max.max(*seq);
+            }
+        }
+        Ok((count, max))
     }
 
     /// The stored envelope at `seq`, if committed.
@@ -251,9 +423,15 @@ impl Store {
     }
 
     fn raw_any(&self, seq: u64) -> Result<Option<RawEnvelope>> {
-        match self.backend.get(LOG, &seq_key(seq))? {
+        if seq == 0 {
+            return Ok(None);
+        }
+        let Some(block) = self.block(layout::block_of(seq))? else {
+            return Ok(None);
+        };
+        match block.line(seq) {
             Some(bytes) => Ok(Some(
-                RawEnvelope::from_bytes(&bytes)
+                RawEnvelope::from_bytes(bytes)
                     .map_err(|e| Error::Damaged(format!("seq {seq}: {e}")))?,
             )),
             None => Ok(None),
@@ -263,9 +441,10 @@ impl Store {
     /// The seq of a committed event id.
     pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
         Ok(self
-            .backend
-            .get(IDS, id.as_bytes())?
-            .and_then(|b| key_seq(&b, false))
+            .bucket(layout::bucket_of(id))?
+            .ids
+            .get(id)
+            .copied()
             .filter(|s| *s <= self.head.seq))
     }
 
@@ -277,14 +456,29 @@ impl Store {
         }
     }
 
-    /// Stored envelopes from `from` to the head, in log order.
+    /// Stored envelopes from `from` to the head, in log order. A seq that is
+    /// missing from its block ends the scan with an error naming it.
     pub fn scan(&self, from: u64) -> impl Iterator<Item = Result<RawEnvelope>> + '_ {
         let head = self.head.seq;
-        self.backend
-            .scan_from(LOG, &seq_key(from.max(1)))
-            .map(|item| item.map(|(k, v)| (key_seq(&k, false).unwrap_or(0), v)))
-            .take_while(move |item| item.as_ref().map_or(true, |(s, _)| *s <= head))
-            .map(|item| item.and_then(|(_, v)| RawEnvelope::from_bytes(&v)))
+        let mut seq = from.max(1);
+        std::iter::from_fn(move || {
+            if seq > head {
+                return None;
+            }
+            let at = seq;
+            seq += 1;
+            Some(match self.raw_any(at) {
+                Ok(Some(raw)) => Ok(raw),
+                Ok(None) => {
+                    seq = u64::MAX;
+                    Err(Error::Damaged(format!("seq {at}: missing from the log")))
+                }
+                Err(e) => {
+                    seq = u64::MAX;
+                    Err(e)
+                }
+            })
+        })
     }
 
     /// The registered actor with this id.
@@ -391,6 +585,10 @@ pub struct Summary {
     pub appended: u64,
     pub already_present: u64,
     pub head: u64,
+    /// Why the projections could not be brought up to date after the
+    /// events were recorded (they catch up on the next open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projections_behind: Option<String>,
 }
 
 /// An envelope ready to be written.
@@ -411,8 +609,10 @@ pub struct Batch<'s> {
     next: u64,
     prev_hash: String,
     last_recorded: String,
-    pending: Vec<Write>,
-    pending_ids: Vec<Write>,
+    /// Envelope lines staged but not yet handed to the backend.
+    pending: Vec<Vec<u8>>,
+    /// Whether this batch's ids were written to the index.
+    ids_written: bool,
     ids: HashMap<String, (u64, String)>,
     actors: HashSet<String>,
     amends: HashMap<u64, Vec<u64>>,
@@ -436,7 +636,7 @@ impl<'s> Batch<'s> {
             start,
             store,
             pending: Vec::new(),
-            pending_ids: Vec::new(),
+            ids_written: false,
             ids: HashMap::new(),
             actors: HashSet::new(),
             amends: HashMap::new(),
@@ -611,9 +811,7 @@ impl<'s> Batch<'s> {
     fn stage(&mut self, raw: Staged, event: &Event, origin: &str) -> Result<Outcome> {
         let seq = raw.seq;
         let id = raw.id.clone();
-        self.pending.push((seq_key(seq).to_vec(), Some(raw.bytes)));
-        self.pending_ids
-            .push((id.clone().into_bytes(), Some(seq_key(seq).to_vec())));
+        self.pending.push(raw.bytes);
         self.ids.insert(id.clone(), (seq, origin.to_string()));
         match event {
             Event::Actor(a) if self.actors.insert(a.id.clone()) => {
@@ -647,14 +845,56 @@ impl<'s> Batch<'s> {
         Ok(())
     }
 
+    /// Hand the staged envelopes to the backend, past the committed head:
+    /// the last partial block is completed, further blocks are new.
     fn flush_pending(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            self.store
-                .backend
-                .write(LOG, std::mem::take(&mut self.pending))?;
-            self.store
-                .backend
-                .write(IDS, std::mem::take(&mut self.pending_ids))?;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let lines = std::mem::take(&mut self.pending);
+        let first_seq = self.next - lines.len() as u64;
+        let mut block_no = layout::block_of(first_seq);
+        let mut current = match self.store.block(block_no)? {
+            Some(b) => {
+                // Keep what precedes the staged seqs; anything after them is
+                // left over from an interrupted batch.
+                let keep = usize::try_from(first_seq - b.first).unwrap_or(0);
+                Block {
+                    first: b.first,
+                    lines: b.lines.iter().take(keep).cloned().collect(),
+                }
+            }
+            None => Block {
+                first: layout::block_start(block_no),
+                lines: Vec::new(),
+            },
+        };
+        let mut writes = Vec::new();
+        let mut blocks = Vec::new();
+        for line in lines {
+            if current.lines.len() as u64 == layout::BLOCK {
+                writes.push((
+                    layout::block_key(block_no).to_vec(),
+                    Some(current.encode()?),
+                ));
+                blocks.push((block_no, current));
+                block_no += 1;
+                current = Block {
+                    first: layout::block_start(block_no),
+                    lines: Vec::new(),
+                };
+            }
+            current.lines.push(line);
+        }
+        writes.push((
+            layout::block_key(block_no).to_vec(),
+            Some(current.encode()?),
+        ));
+        blocks.push((block_no, current));
+        self.store.backend.write(LOG, writes)?;
+        let mut cache = self.store.blocks.borrow_mut();
+        for (no, b) in blocks {
+            cache.put(no, Rc::new(b));
         }
         Ok(())
     }
@@ -673,7 +913,7 @@ impl<'s> Batch<'s> {
         let pending_from = self.next - self.pending.len() as u64;
         if seq >= pending_from && seq < self.next {
             let index = usize::try_from(seq - pending_from).unwrap_or(usize::MAX);
-            if let Some((_, Some(bytes))) = self.pending.get(index) {
+            if let Some(bytes) = self.pending.get(index) {
                 return RawEnvelope::from_bytes(bytes).map(Some);
             }
         }
@@ -837,6 +1077,8 @@ impl<'s> Batch<'s> {
             recorded_at: self.last_recorded.clone(),
         };
         let moved = (|| -> Result<()> {
+            self.ids_written = true;
+            self.store.insert_ids(&self.ids)?;
             let backend = self.store.backend.as_ref();
             backend.sync()?;
             let head_bytes = serde_json::to_vec(&head).unwrap_or_default();
@@ -854,31 +1096,50 @@ impl<'s> Batch<'s> {
             return Err(e);
         }
         self.store.head = head;
-        projection::catch_up(&*self.store)?;
         self.summary.head = self.store.head.seq;
+        // The events are recorded once the head has moved. Projections are
+        // derived: if bringing them up to date fails here, the next open
+        // catches them up from the log, so the append still stands.
+        if let Err(e) = projection::catch_up(&*self.store) {
+            self.summary.projections_behind = Some(e.to_string());
+        }
         Ok(self.summary.clone())
     }
 
     fn rollback(&mut self) -> Result<()> {
         self.pending.clear();
-        self.pending_ids.clear();
-        let backend = self.store.backend.as_ref();
-        let start_bytes = serde_json::to_vec(&self.start).unwrap_or_default();
+        let store = &*self.store;
+        let backend = store.backend.as_ref();
         if self.start.seq == 0 {
             backend.write(META, vec![(HEAD_KEY.to_vec(), None)])?;
         } else {
+            let start_bytes = serde_json::to_vec(&self.start).unwrap_or_default();
             backend.put(META, HEAD_KEY, &start_bytes)?;
         }
-        let ids: Vec<_> = self
-            .ids
-            .keys()
-            .map(|id| (id.clone().into_bytes(), None))
-            .collect();
-        let seqs: Vec<_> = (self.start.seq + 1..self.next)
-            .map(|s| (seq_key(s).to_vec(), None))
-            .collect();
-        backend.write(IDS, ids)?;
-        backend.write(LOG, seqs)?;
+        if self.ids_written {
+            let ids: Vec<String> = self.ids.keys().cloned().collect();
+            store.remove_ids(&ids)?;
+        }
+        // Cut the blocks back to the committed head.
+        let head = self.start.seq;
+        let first_block = layout::block_of(head + 1);
+        let last_block = layout::block_of(self.next.max(head + 1));
+        let mut writes = Vec::new();
+        for block in first_block..=last_block {
+            let keep =
+                usize::try_from((head + 1).saturating_sub(layout::block_start(block))).unwrap_or(0);
+            if keep == 0 {
+                writes.push((layout::block_key(block).to_vec(), None));
+            } else if let Some(b) = store.block(block)? {
+                let kept = Block {
+                    first: b.first,
+                    lines: b.lines.iter().take(keep).cloned().collect(),
+                };
+                writes.push((layout::block_key(block).to_vec(), Some(kept.encode()?)));
+            }
+        }
+        store.blocks.borrow_mut().forget_from(first_block);
+        backend.write(LOG, writes)?;
         Ok(())
     }
 }

@@ -1,0 +1,195 @@
+//! How the log sits in its two spaces.
+//!
+//! `log`: envelopes in blocks of [`BLOCK`] consecutive seqs, the key the block
+//! number (big-endian), the value the envelope lines joined by newlines and
+//! compressed with zstd. Fewer, bigger values keep imports fast, the database
+//! small and opening it cheap. `ids`: event id → seq in [`ID_BUCKETS`] buckets
+//! chosen by a fixed hash of the id, each a sorted list.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// Envelopes per block.
+pub const BLOCK: u64 = 128;
+/// Buckets of the id index.
+pub const ID_BUCKETS: u64 = 4096;
+
+/// The block that holds `seq` (seqs start at 1).
+pub fn block_of(seq: u64) -> u64 {
+    seq.saturating_sub(1) / BLOCK
+}
+
+/// The first seq of a block.
+pub fn block_start(block: u64) -> u64 {
+    block * BLOCK + 1
+}
+
+/// The key of a block.
+pub fn block_key(block: u64) -> [u8; 8] {
+    block.to_be_bytes()
+}
+
+/// Consecutive envelopes, as stored bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The seq of the first line.
+    pub first: u64,
+    pub lines: Vec<Vec<u8>>,
+}
+
+impl Block {
+    /// Compress for storage.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut raw = Vec::with_capacity(self.lines.iter().map(|l| l.len() + 1).sum());
+        for (i, line) in self.lines.iter().enumerate() {
+            if i > 0 {
+                raw.push(b'\n');
+            }
+            raw.extend_from_slice(line);
+        }
+        zstd::bulk::compress(&raw, 1).map_err(|e| Error::io("cannot compress a log block", e))
+    }
+
+    /// Read a stored block.
+    pub fn decode(block: u64, bytes: &[u8]) -> Result<Block> {
+        let raw = zstd::stream::decode_all(bytes)
+            .map_err(|e| Error::Damaged(format!("log block {block} is unreadable: {e}")))?;
+        let lines = if raw.is_empty() {
+            Vec::new()
+        } else {
+            raw.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect()
+        };
+        if lines.len() as u64 > BLOCK {
+            return Err(Error::Damaged(format!(
+                "log block {block} holds {} envelopes, more than {BLOCK}",
+                lines.len()
+            )));
+        }
+        Ok(Block {
+            first: block_start(block),
+            lines,
+        })
+    }
+
+    /// The seq after the last line.
+    pub fn end(&self) -> u64 {
+        self.first + self.lines.len() as u64
+    }
+
+    /// The stored line of `seq`, if the block holds it.
+    pub fn line(&self, seq: u64) -> Option<&[u8]> {
+        let i = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.lines.get(i).map(Vec::as_slice)
+    }
+}
+
+/// The bucket of an id: FNV-1a, fixed forever since it decides where ids
+/// are stored.
+pub fn bucket_of(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h % ID_BUCKETS
+}
+
+/// The key of a bucket.
+pub fn bucket_key(bucket: u64) -> [u8; 8] {
+    bucket.to_be_bytes()
+}
+
+/// One bucket of the id index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdBucket {
+    pub ids: BTreeMap<String, u64>,
+}
+
+impl IdBucket {
+    /// `len id seq` entries, lengths and seqs as LEB128.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.ids.len() * 24);
+        for (id, seq) in &self.ids {
+            varint(&mut out, id.len() as u64);
+            out.extend_from_slice(id.as_bytes());
+            varint(&mut out, *seq);
+        }
+        out
+    }
+
+    /// Read a stored bucket.
+    pub fn decode(bucket: u64, bytes: &[u8]) -> Result<IdBucket> {
+        let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
+        let mut ids = BTreeMap::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (len, r) = read_varint(rest).ok_or_else(bad)?;
+            let len = usize::try_from(len).map_err(|_| bad())?;
+            let id = r.get(..len).ok_or_else(bad)?;
+            let id = std::str::from_utf8(id).map_err(|_| bad())?.to_string();
+            let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
+            ids.insert(id, seq);
+            rest = r;
+        }
+        Ok(IdBucket { ids })
+    }
+}
+
+/// Append `n` as LEB128.
+pub fn varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Read a LEB128 number; `None` when truncated or too long.
+pub fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut n = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        n |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((n, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_round_trip_and_index_by_seq() {
+        let b = Block {
+            first: block_start(2),
+            lines: vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()],
+        };
+        let back = Block::decode(2, &b.encode().unwrap()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.line(257), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(back.line(259), None);
+        assert_eq!(block_of(1), 0);
+        assert_eq!(block_of(128), 0);
+        assert_eq!(block_of(129), 1);
+        assert!(Block::decode(0, b"garbage").is_err());
+    }
+
+    #[test]
+    fn buckets_round_trip_and_reject_garbage() {
+        let mut b = IdBucket::default();
+        b.ids.insert("peskov-confirms".into(), 9);
+        b.ids.insert("x".into(), 300_000);
+        assert_eq!(IdBucket::decode(0, &b.encode()).unwrap(), b);
+        assert!(IdBucket::decode(0, &[0x85]).is_err());
+        assert!(IdBucket::decode(0, &[5, b'a']).is_err());
+        assert!(bucket_of("peskov") < ID_BUCKETS);
+        assert_eq!(bucket_of("peskov"), bucket_of("peskov"));
+    }
+}
