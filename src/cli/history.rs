@@ -16,12 +16,17 @@ pub struct ImportArgs {
     /// Files to import; - reads standard input.
     #[arg(value_name = "FILE|-", default_value = "-")]
     files: Vec<String>,
-    /// Input format.
-    #[arg(long, default_value = "jsonl")]
+    /// Input format: jsonl (the event format), or coded event data: icews,
+    /// plover, gdelt (see docs/import-*.md).
+    #[arg(long, default_value = "jsonl", value_name = "FORMAT")]
     format: String,
     /// Check everything and report what would be imported, without writing.
     #[arg(long)]
     dry_run: bool,
+    /// Coded event data: import the valid records, skip the invalid ones and
+    /// list them on standard error (exit 0), instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +53,11 @@ pub struct ExportArgs {
 
 pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let format = Format::parse(&a.format)?;
+    if a.skip_invalid && !format.is_coded() {
+        return Err(Error::invalid(
+            "--skip-invalid applies to coded event data (--format icews, plover or gdelt); JSON Lines imports are all or nothing",
+        ));
+    }
     if a.files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Error::invalid("standard input (-) can be read only once"));
     }
@@ -60,15 +70,27 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let total: Option<u64> = inputs.iter().map(|i| i.len).sum();
     let bar = progress_bar(total);
     let run = |store: &mut demarche::store::Store| {
+        // Coded formats register an actor only when the log does not know it
+        // yet; the batch holds the store, so ask before it starts.
+        let options = import::Options {
+            skip_invalid: a.skip_invalid,
+            known_actors: if format.is_coded() {
+                import::known_actors(store)?
+            } else {
+                Default::default()
+            },
+        };
         let mut batch = store.batch();
-        import::read_all(&mut batch, format, inputs, &mut |n| bar.set_position(n))?;
+        let report = import::read_with(&mut batch, format, inputs, &options, &mut |n| {
+            bar.set_position(n)
+        })?;
         if a.dry_run {
             // Dropping the batch removes what it wrote.
             let mut s = batch.summary().clone();
             s.head = store_head(&batch);
-            return Ok(s);
+            return Ok((s, report));
         }
-        batch.commit()
+        Ok((batch.commit()?, report))
     };
     // A dry run against a database that does not exist yet checks the input
     // against an empty log held in memory, so nothing is created on disk.
@@ -78,8 +100,45 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         ctx.write(run)
     };
     bar.finish_and_clear();
-    let summary = summary?;
-    out.line(&import::describe(&summary, a.dry_run))
+    let (summary, report) = summary?;
+    out.line(&import::describe(&summary, a.dry_run))?;
+    if report.corrections > 0 {
+        let one = report.corrections == 1;
+        out.line(&format!(
+            "{} record{} came again with other content: {} as {} of the first version",
+            report.corrections,
+            if one { "" } else { "s" },
+            if a.dry_run {
+                "would be recorded"
+            } else {
+                "recorded"
+            },
+            if one { "a correction" } else { "corrections" },
+        ))?;
+    }
+    // What follows is diagnostics, on standard error, after the result.
+    out.flush()?;
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    if report.more_notes > 0 {
+        eprintln!("note: ... and {} more", report.more_notes);
+    }
+    if report.skipped > 0 {
+        eprintln!(
+            "skipped {} invalid record{}:",
+            report.skipped,
+            if report.skipped == 1 { "" } else { "s" }
+        );
+        for problem in &report.problems {
+            eprintln!("  {problem}");
+        }
+        let more = report.skipped - report.problems.len() as u64;
+        if more > 0 {
+            eprintln!("  ... and {more} more");
+        }
+    }
+    Ok(())
 }
 
 /// In a dry run nothing is committed: the head is where it was.

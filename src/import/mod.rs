@@ -1,32 +1,88 @@
 //! Bulk input. Every format streams its records into one [`Batch`]: the
 //! import of all given files is atomic (any bad record and nothing is
 //! appended) and idempotent (importing the same input again appends nothing).
+//! Coded event data (ICEWS, PLOVER, GDELT) may instead skip bad records and
+//! report them, when asked to.
 
+pub mod coded;
+pub mod gdelt;
+pub mod icews;
 pub mod jsonl;
+pub mod plover;
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::store::{Batch, Summary};
+use crate::store::{Batch, Store, Summary};
 
 /// The input formats `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Event format JSON Lines: bare events and envelopes.
     Jsonl,
+    /// ICEWS coded event files (tab-separated, with a header row).
+    Icews,
+    /// PLOVER records (a JSON array, or JSON Lines).
+    Plover,
+    /// The GDELT 2.0 event table (tab-separated, 61 columns, no header).
+    Gdelt,
 }
 
 impl Format {
     /// Parse a format name.
     pub fn parse(name: &str) -> Result<Format> {
-        match name {
+        match name.to_ascii_lowercase().as_str() {
             "jsonl" | "json" => Ok(Format::Jsonl),
-            other => Err(Error::invalid(format!(
-                "unknown import format \"{other}\" (expected: jsonl)"
+            "icews" => Ok(Format::Icews),
+            "plover" => Ok(Format::Plover),
+            "gdelt" => Ok(Format::Gdelt),
+            _ => Err(Error::invalid(format!(
+                "unknown import format \"{name}\" (expected: jsonl, icews, plover, gdelt)"
             ))),
         }
     }
+
+    /// Whether this is coded event data, mapped onto events by demarche.
+    pub fn is_coded(self) -> bool {
+        self != Format::Jsonl
+    }
+}
+
+/// How to import, beyond the format.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Coded formats: import the good records, and report the bad ones
+    /// instead of failing.
+    pub skip_invalid: bool,
+    /// Actors the log held before the import: coded formats register only
+    /// actors it does not know yet (see [`known_actors`]).
+    pub known_actors: HashSet<String>,
+}
+
+/// What an import of coded event data did, besides the batch's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Records imported (or found already present).
+    pub records: u64,
+    /// Records whose id came again with other content (a later release):
+    /// each became a correction of the first version.
+    pub corrections: u64,
+    /// Records skipped as invalid.
+    pub skipped: u64,
+    /// The first reasons for skipping, each `FILE:LINE: message`.
+    pub problems: Vec<String>,
+    /// Facts worth telling that did not stop the import.
+    pub notes: Vec<String>,
+    /// Notes about records beyond those kept.
+    pub more_notes: u64,
+}
+
+/// The ids of every actor the log holds: read before a batch starts, since a
+/// batch holds the store for itself.
+pub fn known_actors(store: &Store) -> Result<HashSet<String>> {
+    Ok(store.actors()?.into_iter().map(|a| a.id).collect())
 }
 
 /// One input: a name for messages and a reader.
@@ -82,6 +138,23 @@ pub fn read_all(
     inputs: Vec<Input>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
+    read_with(batch, format, inputs, &Options::default(), progress).map(|_| ())
+}
+
+/// [`read_all`] with options; returns what coded formats have to report.
+pub fn read_with(
+    batch: &mut Batch<'_>,
+    format: Format,
+    inputs: Vec<Input>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report> {
+    if options.skip_invalid && !format.is_coded() {
+        return Err(Error::invalid(
+            "--skip-invalid applies to coded event data (--format icews, plover or gdelt); JSON Lines imports are all or nothing",
+        ));
+    }
+    let mut session = coded::Session::new(options);
     let mut done = 0u64;
     for input in inputs {
         let name = input.name.clone();
@@ -93,10 +166,13 @@ pub fn read_all(
         let mut tick = |n: u64| progress(base + n);
         match format {
             Format::Jsonl => jsonl::read(batch, &name, &mut counting, &mut tick)?,
+            Format::Icews => icews::read(batch, &mut session, &name, &mut counting, &mut tick)?,
+            Format::Plover => plover::read(batch, &mut session, &name, &mut counting, &mut tick)?,
+            Format::Gdelt => gdelt::read(batch, &mut session, &name, &mut counting, &mut tick)?,
         }
         done += counting.read;
     }
-    Ok(())
+    Ok(session.report)
 }
 
 /// The end of an import, for the user.
