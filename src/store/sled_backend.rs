@@ -25,6 +25,7 @@ impl SledBackend {
     /// process to release it. `spaces` are the trees to open.
     pub fn open(path: &Path, spaces: &[&'static str], lock_timeout: Duration) -> Result<Self> {
         let started = Instant::now();
+        let mut cleaned = false;
         let db = loop {
             // A small page cache: the CLI opens the database on every call,
             // and most commands read a small part of it.
@@ -45,6 +46,23 @@ impl SledBackend {
                         format!("cannot open database {}", path.display()),
                         e,
                     ))
+                }
+                Err(e @ sled::Error::Corruption { .. }) if !cleaned => {
+                    let removed = remove_unfinished_snapshots(path).map_err(|io| {
+                        Error::io(format!("cannot open database {}", path.display()), io)
+                    })?;
+                    match removed {
+                        Some(0) => {
+                            return Err(Error::Storage(format!(
+                                "cannot open database {}: {e}",
+                                path.display()
+                            )))
+                        }
+                        Some(_) => cleaned = true,
+                        // Another process took the database meanwhile: the
+                        // next attempt waits for it like any other.
+                        None => {}
+                    }
                 }
                 Err(e) => {
                     return Err(Error::Storage(format!(
@@ -72,6 +90,36 @@ impl SledBackend {
     }
 }
 
+/// sled 0.34 writes a snapshot to `snap.N.generating` and renames it once
+/// complete, but on open it reads the newest `snap.*` file, finished or not:
+/// a crash or a full disk during that write leaves a database sled refuses
+/// to open ("Read corrupted data"). An unfinished snapshot is never needed,
+/// as sled rebuilds its state from the previous snapshot and the log. Remove
+/// such files while holding sled's own lock on the data file, so that none is
+/// removed under a process that is writing it. Returns how many were
+/// removed, or `None` when another process holds the lock.
+fn remove_unfinished_snapshots(path: &Path) -> std::io::Result<Option<usize>> {
+    use fs2::FileExt;
+    let data = File::open(path.join("db"))?;
+    if data.try_lock_exclusive().is_err() {
+        return Ok(None);
+    }
+    let mut removed = 0;
+    for item in std::fs::read_dir(path)? {
+        let item = item?;
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(item.path())?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        File::open(path)?.sync_all()?;
+    }
+    Ok(Some(removed))
+}
+
 fn is_lock_error(e: &std::io::Error) -> bool {
     e.to_string().contains("could not acquire lock")
 }
@@ -90,7 +138,13 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
         if ty.is_dir() {
             sync_dir(&path)?;
         } else if ty.is_file() {
-            File::open(&path)?.sync_all()?;
+            // sled replaces snapshot files as it goes: one that vanished
+            // between listing and opening has nothing left to sync.
+            match File::open(&path) {
+                Ok(f) => f.sync_all()?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     File::open(dir)?.sync_all()
