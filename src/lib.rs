@@ -11,10 +11,12 @@
 pub mod date;
 pub mod error;
 pub mod event;
+pub mod graph;
 pub mod import;
 pub mod projection;
 pub mod query;
 pub mod store;
+pub mod timeline;
 pub mod verify;
 pub mod view;
 
