@@ -11,6 +11,7 @@
 pub mod date;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod graph;
 pub mod import;
 pub mod projection;
