@@ -339,10 +339,12 @@ fn show_actor(store: &Store, id: &str, json: bool, out: &mut Out) -> Result<()> 
             affiliations.push((cur.id.clone(), a.clone()));
         }
     }
+    let relations = super::views::actor_relations(store, id)?;
     if json {
         let v = serde_json::json!({
             "actor": rec,
             "counts": counts,
+            "relations": relations.json,
             "affiliations": affiliations.iter().map(|(id, a)| {
                 let mut v = Event::Affiliation(a.clone()).to_value();
                 v["event_id"] = Value::from(id.clone());
@@ -382,14 +384,29 @@ fn show_actor(store: &Store, id: &str, json: bool, out: &mut Out) -> Result<()> 
                 u.as_ref().map(|d| d.display()).unwrap_or_default()
             ),
         };
+        let named = |other: &str| match store.actor(other) {
+            Ok(Some(r)) => format!("{} ({other})", r.name),
+            _ => other.to_string(),
+        };
         if a.actor == id {
-            out.line(&format!("  member of:   {} as {}{span}", a.org, a.role))?;
+            out.line(&format!(
+                "  member of:   {} as {}{span}",
+                named(&a.org),
+                a.role
+            ))?;
         } else {
-            out.line(&format!("  has member:  {} as {}{span}", a.actor, a.role))?;
+            out.line(&format!(
+                "  has member:  {} as {}{span}",
+                named(&a.actor),
+                a.role
+            ))?;
         }
     }
     for (label, n) in &counts {
         out.line(&format!("  {label}: {n}"))?;
+    }
+    for line in &relations.lines {
+        out.line(line)?;
     }
     Ok(())
 }

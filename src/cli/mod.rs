@@ -6,6 +6,7 @@ mod history;
 mod log;
 mod output;
 mod said;
+mod views;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,6 +65,16 @@ enum Command {
     History(history::HistoryArgs),
     /// Write the whole log as envelopes (a lossless backup).
     Export(history::ExportArgs),
+    /// Statements and actions in date order, as text, JSON Lines, TimelineJS, CSV or DOT.
+    Timeline(views::TimelineArgs),
+    /// The relationship graph between actors, as DOT, JSON, GEXF or GraphML.
+    Graph(views::GraphArgs),
+    /// The shortest chain of relations between two actors (ignoring direction).
+    Path(views::PathArgs),
+    /// Actors by PageRank and degree in the relationship graph.
+    Rank(views::RankArgs),
+    /// Every statement about one event, grouped by stance.
+    Perspectives(views::PerspectivesArgs),
     /// Check the hash chain, the id index and that every projection equals a
     /// fresh replay of the log. Exits 1 naming the first bad seq.
     Verify {
@@ -200,6 +211,11 @@ fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
         Command::Said(a) => said::said(a, ctx, out),
         Command::History(a) => history::history(a, ctx, out),
         Command::Export(a) => history::export(a, ctx, out),
+        Command::Timeline(a) => views::timeline(a, ctx, out),
+        Command::Graph(a) => views::graph(a, ctx, out),
+        Command::Path(a) => views::path(a, ctx, out),
+        Command::Rank(a) => views::rank(a, ctx, out),
+        Command::Perspectives(a) => views::perspectives(a, ctx, out),
         Command::Verify { json } => history::verify(json, ctx, out),
         Command::Rebuild => history::rebuild(ctx, out),
         Command::Completions { shell } => {
