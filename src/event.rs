@@ -576,7 +576,8 @@ impl Event {
                     .map(|s| format!("did you mean \"{s}\"? "))
                     .unwrap_or_default();
                 return Err(Error::invalid(format!(
-                    "field \"type\": unknown event type \"{other}\" ({hint}expected one of: {})",
+                    "field \"type\": unknown event type {} ({hint}expected one of: {})",
+                    quote(other),
                     EVENT_TYPES.join(", ")
                 )));
             }
@@ -705,6 +706,36 @@ impl Event {
     }
 }
 
+/// The event types as stored: read without the field paths and checks that
+/// user input gets, since every stored event was checked when written.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Stored {
+    Actor(ActorRegistered),
+    Affiliation(AffiliationDeclared),
+    Statement(StatementMade),
+    Action(ActionTaken),
+    Correction(CorrectionIssued),
+    Retraction(RetractionIssued),
+}
+
+impl Event {
+    /// Read an event written by this version of demarche (fast: no field
+    /// paths, no validation; dates are still parsed).
+    pub fn from_stored_json(json: &str) -> Result<Event> {
+        let stored: Stored = serde_json::from_str(json)
+            .map_err(|e| Error::Damaged(format!("a stored event is unreadable: {e}")))?;
+        Ok(match stored {
+            Stored::Actor(e) => Event::Actor(e),
+            Stored::Affiliation(e) => Event::Affiliation(e),
+            Stored::Statement(e) => Event::Statement(e),
+            Stored::Action(e) => Event::Action(e),
+            Stored::Correction(e) => Event::Correction(e),
+            Stored::Retraction(e) => Event::Retraction(e),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
@@ -725,7 +756,7 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
                 None => String::new(),
             };
         }
-        let inner = improve_unknown_field(inner);
+        let inner = clip_quoted(&improve_unknown_field(inner));
         let msg = if path == "." || path.is_empty() {
             inner
         } else if inner.starts_with("missing field") || inner.starts_with("unknown field") {
@@ -748,12 +779,41 @@ fn improve_unknown_field(msg: String) -> String {
     };
     let expected: Vec<&str> = tail.split('"').skip(1).step_by(2).collect();
     match closest(name, expected.iter().copied()).first() {
-        Some(best) => format!("unknown field \"{name}\" (did you mean \"{best}\"?)"),
+        Some(best) => format!("unknown field {} (did you mean \"{best}\"?)", quote(name)),
         None => format!(
-            "unknown field \"{name}\" (expected one of: {})",
+            "unknown field {} (expected one of: {})",
+            quote(name),
             expected.join(", ")
         ),
     }
+}
+
+/// serde quotes an offending value in full, and a value of megabytes would
+/// make an error line of megabytes: keep the first 80 characters of every
+/// quoted part (and of any very long part, should quotes be unbalanced).
+fn clip_quoted(msg: &str) -> String {
+    const KEEP: usize = 80;
+    let mut out = String::with_capacity(msg.len().min(1024));
+    let mut clipped = false;
+    for (i, part) in msg.split('"').enumerate() {
+        if i > 0 {
+            out.push('"');
+            if std::mem::take(&mut clipped) {
+                out.push('…');
+            }
+        }
+        match part.char_indices().nth(KEEP) {
+            Some((cut, _)) if i % 2 == 1 || part.len() > 1024 => {
+                out.push_str(&part[..cut]);
+                clipped = true;
+            }
+            _ => out.push_str(part),
+        }
+    }
+    if clipped {
+        out.push('…');
+    }
+    out
 }
 
 /// Collects the first validation failure.
@@ -1128,6 +1188,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("at most 1000 entries"));
+    }
+
+    #[test]
+    fn huge_wrong_values_are_quoted_short() {
+        let y = "y".repeat(100_000);
+        let kept = format!("\"{}\"…", "y".repeat(80));
+        for line in [
+            format!(
+                r#"{{"type":"statement","date":"2017","speaker":"a","text":"t","stance":"{y}"}}"#
+            ),
+            format!(r#"{{"type":"statement","date":"2017","speaker":"a","text":"t","{y}":1}}"#),
+            format!(r#"{{"type":"{y}"}}"#),
+        ] {
+            let e = ev(&line).unwrap_err().to_string();
+            assert!(e.len() < 400 && e.contains(&kept), "{e}");
+        }
     }
 
     #[test]

@@ -22,3 +22,8 @@ pub mod verify;
 pub mod view;
 
 pub use error::{Error, Result};
+
+/// The model story: the BuzzFeed News article of 13 September 2017 in which
+/// the Kremlin confirmed proposing a reset with the Trump administration,
+/// encoded as events (see `events/story.jsonl`).
+pub const STORY: &str = include_str!("../events/story.jsonl");

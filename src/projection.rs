@@ -36,9 +36,13 @@ pub const P_TAGS: &str = "p_tags";
 /// Posting lists keyed by type letter.
 pub const P_TYPES: &str = "p_types";
 
+/// Statements as stored in the log, grouped by speaker in compressed
+/// chunks, so that "what did X say" reads a few values (see [`Said`]).
+pub const P_SAID: &str = "p_said";
+
 /// Every projection space.
 pub const SPACES: &[&str] = &[
-    P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
+    P_SAID, P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
 ];
 
 const APPLIED: &[u8] = b"applied";
@@ -158,15 +162,22 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
         out,
         to,
         postings: BTreeMap::new(),
+        said: BTreeMap::new(),
         actors: HashMap::new(),
         buffered: 0,
     };
-    for raw in log.scan(from) {
-        let raw = raw?;
-        if raw.seq > to {
+    for item in log.scan_lines(from) {
+        let (seq, line) = item?;
+        if seq > to {
             break;
         }
-        let env = raw.decode()?;
+        let env = crate::store::decode_stored(&line)?;
+        if let Event::Statement(s) = &env.event {
+            p.said
+                .entry(s.speaker.clone())
+                .or_default()
+                .push((seq, line));
+        }
         p.apply(&env)?;
         if p.buffered >= 50_000 {
             p.flush(env.seq)?;
@@ -180,6 +191,8 @@ struct Projector<'a> {
     out: &'a dyn Backend,
     to: u64,
     postings: BTreeMap<(&'static str, Vec<u8>), Vec<u64>>,
+    /// Stored lines of statements, by speaker, for [`P_SAID`].
+    said: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
     actors: HashMap<String, ActorRecord>,
     buffered: usize,
 }
@@ -211,6 +224,12 @@ impl Projector<'_> {
                 .entry(space)
                 .or_default()
                 .extend(Postings::merge(self.out, space, &base, seqs)?);
+        }
+        for (speaker, lines) in std::mem::take(&mut self.said) {
+            writes
+                .entry(P_SAID)
+                .or_default()
+                .extend(Said::merge(self.out, &speaker, lines)?);
         }
         for (space, entries) in writes {
             self.out.write(space, entries)?;
@@ -458,6 +477,113 @@ pub fn timeline(backend: &dyn Backend) -> impl Iterator<Item = Result<([u8; 17],
                 Err(e) => vec![Err(e)],
             }
         })
+}
+
+/// Statements by speaker: chunks keyed by speaker, 0, first seq (8 bytes),
+/// each the zstd-compressed sequence of `seq, length, envelope line` of up
+/// to [`Said::CHUNK`] statements, in log order. Statements are added in log
+/// order only, when first applied, so every chunk but the last is full and
+/// the layout does not depend on how appends were grouped.
+pub struct Said;
+
+impl Said {
+    /// Statements per chunk.
+    pub const CHUNK: usize = 256;
+
+    fn base(speaker: &str) -> Vec<u8> {
+        [speaker.as_bytes(), &[0]].concat()
+    }
+
+    fn encode(records: &[(u64, Vec<u8>)]) -> Result<Vec<u8>> {
+        let mut raw = Vec::new();
+        for (seq, line) in records {
+            crate::store::layout::varint(&mut raw, *seq);
+            crate::store::layout::varint(&mut raw, line.len() as u64);
+            raw.extend_from_slice(line);
+        }
+        zstd::bulk::compress(&raw, 1).map_err(|e| Error::io("cannot compress statements", e))
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Vec<(u64, Vec<u8>)>> {
+        let bad = || Error::Damaged("a chunk of statements is unreadable".into());
+        let raw = zstd::stream::decode_all(bytes).map_err(|_| bad())?;
+        let mut out = Vec::new();
+        let mut rest = &raw[..];
+        while !rest.is_empty() {
+            let (seq, r) = crate::store::layout::read_varint(rest).ok_or_else(bad)?;
+            let (len, r) = crate::store::layout::read_varint(r).ok_or_else(bad)?;
+            let len = usize::try_from(len).map_err(|_| bad())?;
+            let line = r.get(..len).ok_or_else(bad)?;
+            out.push((seq, line.to_vec()));
+            rest = &r[len..];
+        }
+        Ok(out)
+    }
+
+    fn chunk_writes(base: &[u8], records: &[(u64, Vec<u8>)]) -> Result<Vec<crate::store::Write>> {
+        records
+            .chunks(Said::CHUNK)
+            .map(|c| {
+                Ok((
+                    [base, &seq_key(c[0].0)[..]].concat(),
+                    Some(Said::encode(c)?),
+                ))
+            })
+            .collect()
+    }
+
+    fn merge(
+        backend: &dyn Backend,
+        speaker: &str,
+        mut new: Vec<(u64, Vec<u8>)>,
+    ) -> Result<Vec<crate::store::Write>> {
+        let base = Said::base(speaker);
+        let Some(first_new) = new.first().map(|r| r.0) else {
+            return Ok(Vec::new());
+        };
+        let mut writes = Vec::new();
+        if let Some((key, value)) = backend.last_in_prefix(P_SAID, &base)? {
+            if key.len() == base.len() + 8 {
+                let mut tail = Said::decode(&value)?;
+                // Records already applied before an interrupted catch-up.
+                let last = tail.last().map_or(0, |r| r.0);
+                new.retain(|r| r.0 > last);
+                let _ = first_new;
+                if tail.len() < Said::CHUNK && !new.is_empty() {
+                    let take = (Said::CHUNK - tail.len()).min(new.len());
+                    tail.extend(new.drain(..take));
+                    writes.push((key, Some(Said::encode(&tail)?)));
+                }
+            }
+        }
+        writes.extend(Said::chunk_writes(&base, &new)?);
+        Ok(writes)
+    }
+
+    /// The stored lines of every statement first recorded with `speaker`
+    /// as its speaker, in log order.
+    pub fn read(backend: &dyn Backend, speaker: &str) -> Result<Vec<(u64, Vec<u8>)>> {
+        let base = Said::base(speaker);
+        let mut out = Vec::new();
+        for item in backend.scan_prefix(P_SAID, &base) {
+            let (k, v) = item?;
+            if k.len() == base.len() + 8 {
+                out.extend(Said::decode(&v)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Every event that has a correction or a retraction.
+pub fn amended(backend: &dyn Backend) -> Result<std::collections::HashSet<u64>> {
+    backend
+        .scan_prefix(P_AMENDS, b"")
+        .map(|item| {
+            let (k, _) = item?;
+            key_seq(&k, false).ok_or_else(|| Error::Damaged("bad key in p_amends".into()))
+        })
+        .collect()
 }
 
 /// Sorted lists of seqs under a base key, stored in chunks: the key of a

@@ -139,7 +139,12 @@ proptest! {
     #[test]
     fn batch_by_batch_equals_one_replay(ops in proptest::collection::vec(op(), 0..40), split in 1..8usize) {
         let evs = events(&ops);
+        // One recording time for both, so that stored lines are identical.
+        let fixed = || -> demarche::store::Clock {
+            Box::new(|| chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default())
+        };
         let mut whole = Store::in_memory();
+        whole.set_clock(fixed());
         {
             let mut b = whole.batch();
             for e in evs.clone() {
@@ -148,6 +153,7 @@ proptest! {
             b.commit().unwrap();
         }
         let mut pieces = Store::in_memory();
+        pieces.set_clock(fixed());
         for chunk in evs.chunks(split) {
             let mut b = pieces.batch();
             for e in chunk.iter().cloned() {

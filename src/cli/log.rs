@@ -234,7 +234,7 @@ fn record(ctx: &Context, out: &mut Out, build: impl FnOnce(&Store) -> Result<Eve
         let kind = event.type_name();
         let mut batch = store.batch();
         let outcome = batch.add(event, "", Mode::Command)?;
-        batch.commit()?;
+        super::warn_if_behind(&batch.commit()?);
         Ok((outcome, kind))
     })?;
     match outcome {

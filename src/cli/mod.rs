@@ -44,6 +44,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Load the model story (a news article of 13 September 2017, built in)
+    /// into the database and show who said what about its central event.
+    Demo,
     /// Register, list and show actors.
     #[command(subcommand)]
     Actor(log::ActorCommand),
@@ -201,6 +204,7 @@ fn one_line(msg: &str) -> String {
 
 fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
     match command {
+        Command::Demo => history::demo(ctx, out),
         Command::Actor(c) => log::actor(c, ctx, out),
         Command::Affiliate(a) => log::affiliate(a, ctx, out),
         Command::Say(a) => log::say(a, ctx, out),
@@ -224,6 +228,16 @@ fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
             clap_complete::generate(shell, &mut cmd, "demarche", &mut buf);
             out.bytes(&buf)
         }
+    }
+}
+
+/// Say so when events were recorded but the projections could not follow.
+pub fn warn_if_behind(summary: &demarche::store::Summary) {
+    if let Some(why) = &summary.projections_behind {
+        eprintln!(
+            "warning: recorded, but the indexes could not be updated ({}); they catch up on the next command",
+            one_line(why)
+        );
     }
 }
 

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 pub use backend::{Backend, Entries, Entry, MemBackend, Write};
 pub use envelope::{
-    envelope_line, hash_of, upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION, ZERO_HASH,
+    decode_stored, envelope_line, hash_of, upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION,
+    ZERO_HASH,
 };
 pub use fault::{FaultPlan, FaultyBackend};
 pub use sled_backend::SledBackend;
@@ -423,19 +424,56 @@ impl Store {
     }
 
     fn raw_any(&self, seq: u64) -> Result<Option<RawEnvelope>> {
+        match self.line_any(seq)? {
+            Some(bytes) => Ok(Some(
+                RawEnvelope::from_bytes(&bytes)
+                    .map_err(|e| Error::Damaged(format!("seq {seq}: {e}")))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored line of `seq`, committed or not.
+    fn line_any(&self, seq: u64) -> Result<Option<Vec<u8>>> {
         if seq == 0 {
             return Ok(None);
         }
         let Some(block) = self.block(layout::block_of(seq))? else {
             return Ok(None);
         };
-        match block.line(seq) {
-            Some(bytes) => Ok(Some(
-                RawEnvelope::from_bytes(bytes)
-                    .map_err(|e| Error::Damaged(format!("seq {seq}: {e}")))?,
-            )),
-            None => Ok(None),
+        Ok(block.line(seq).map(<[u8]>::to_vec))
+    }
+
+    /// The stored line of a committed `seq`: the envelope exactly as exported.
+    pub fn line(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        if seq == 0 || seq > self.head.seq {
+            return Ok(None);
         }
+        self.line_any(seq)
+    }
+
+    /// Stored lines from `from` to the head, in log order, with their seqs.
+    pub fn scan_lines(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        let head = self.head.seq;
+        let mut seq = from.max(1);
+        std::iter::from_fn(move || {
+            if seq > head {
+                return None;
+            }
+            let at = seq;
+            seq += 1;
+            Some(match self.line_any(at) {
+                Ok(Some(line)) => Ok((at, line)),
+                Ok(None) => {
+                    seq = u64::MAX;
+                    Err(Error::Damaged(format!("seq {at}: missing from the log")))
+                }
+                Err(e) => {
+                    seq = u64::MAX;
+                    Err(e)
+                }
+            })
+        })
     }
 
     /// The seq of a committed event id.
@@ -540,7 +578,7 @@ impl Store {
 
 impl LogRead for Store {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        self.raw(seq)?.map(|r| r.decode()).transpose()
+        self.line(seq)?.map(|l| decode_stored(&l)).transpose()
     }
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
@@ -712,6 +750,11 @@ impl<'s> Batch<'s> {
         };
         if event.subject().is_none() || event.given_id().is_some() {
             self.check_refs(&event)?;
+        }
+        // Whatever its id, this is now the latest event about its subject:
+        // a later derived id chains on it, in this batch as in the next.
+        if let Some(subject) = event.subject() {
+            self.latest.insert(subject.to_string(), id.clone());
         }
         let recorded_at = self.store.now().max(self.last_recorded.clone());
         let seq = self.next;
