@@ -370,11 +370,19 @@ fn gdelt_rows_become_actions() {
         "{out}"
     );
     let russia = actor(&db, "russia-rus-gov");
-    assert_eq!(russia["name"], "Russia");
+    // GDELT names the government after the country: the name says which.
+    assert_eq!(russia["name"], "Russia (government)");
     assert_eq!(russia["kind"], "government");
     assert_eq!(russia["country"], "RUS");
-    assert_eq!(russia["aliases"], serde_json::json!(["RUSSIA"]));
-    assert_eq!(actor(&db, "russia-rus")["kind"], "state");
+    assert!(russia.get("aliases").is_none(), "{russia}");
+    let state = actor(&db, "russia-rus");
+    assert_eq!(state["name"], "Russia");
+    assert_eq!(state["kind"], "state");
+    assert_eq!(state["aliases"], serde_json::json!(["RUSSIA"]));
+    // "Russia" names the state alone.
+    let (timeline, _) = ok(&db, &["timeline", "--actor", "Russia"]);
+    assert!(timeline.contains("gdelt-1084937450"), "{timeline}");
+    assert!(!timeline.contains("gdelt-1084937441"), "{timeline}");
     assert_eq!(actor(&db, "civilian-ukr-cvl")["kind"], "public");
     let un = actor(&db, "united-nations-igo-uno");
     assert_eq!(un["kind"], "organization");

@@ -643,6 +643,59 @@ pub fn display_name(name: &str) -> String {
     out
 }
 
+/// The words for a CAMEO role code, for names.
+pub fn role_label(code: &str) -> Option<&'static str> {
+    let code = code.get(..3)?.to_ascii_uppercase();
+    Some(match code.as_str() {
+        "GOV" => "government",
+        "MIL" => "military",
+        "COP" => "police",
+        "JUD" => "judiciary",
+        "LEG" => "legislature",
+        "PTY" => "party",
+        "OPP" => "opposition",
+        "REB" => "rebels",
+        "INS" => "insurgents",
+        "SEP" => "separatists",
+        "UAF" => "armed forces",
+        "SPY" => "intelligence",
+        "CVL" | "CIV" => "civilians",
+        "REF" => "refugees",
+        "LAB" => "labour",
+        "AGR" => "agriculture",
+        "BUS" => "business",
+        "EDU" => "education",
+        "MED" | "JRN" => "media",
+        "HLH" => "health",
+        "HRI" => "human rights",
+        "ENV" => "environment",
+        "DEV" => "development",
+        "ELI" => "elites",
+        "CRM" => "criminals",
+        "RAD" => "radicals",
+        "MOD" => "moderates",
+        "REL" => "religion",
+        _ => return None,
+    })
+}
+
+/// The name and alias of an actor coded with CAMEO codes. A name in
+/// capitals reads in title case, the source's spelling kept as the alias.
+/// Coders name a country's government, military or police after the
+/// country ("RUSSIA" for RUSGOV): such a name gets its role
+/// ("Russia (government)") and no alias, so that "Russia" still names the
+/// state alone.
+pub fn coded_name(raw: &str, role: Option<&str>) -> (String, String) {
+    let name = display_name(raw);
+    match role.and_then(role_label) {
+        Some(label) if country_code(raw).is_some() => {
+            let full = format!("{name} ({label})");
+            (full.clone(), full)
+        }
+        _ => (name, raw.to_string()),
+    }
+}
+
 /// How a CAMEO role code (a sector or actor type) reads as an actor kind.
 pub fn role_kind(code: &str) -> Option<ActorKind> {
     let code = code.get(..3)?.to_ascii_uppercase();
@@ -1595,6 +1648,32 @@ mod tests {
         assert_eq!(present("(NA)"), None);
         assert_eq!(present(" NA "), None);
         assert_eq!(present("Russia"), Some("Russia"));
+    }
+
+    #[test]
+    fn coded_names_say_the_role_of_a_country_named_actor() {
+        assert_eq!(
+            coded_name("RUSSIA", Some("GOV")),
+            (
+                "Russia (government)".to_string(),
+                "Russia (government)".to_string()
+            )
+        );
+        assert_eq!(
+            coded_name("RUSSIA", None),
+            ("Russia".to_string(), "RUSSIA".to_string())
+        );
+        assert_eq!(
+            coded_name("Israeli military", Some("MIL")),
+            (
+                "Israeli military".to_string(),
+                "Israeli military".to_string()
+            )
+        );
+        assert_eq!(
+            coded_name("Iraq", Some("***")),
+            ("Iraq".to_string(), "Iraq".to_string())
+        );
     }
 
     #[test]

@@ -229,12 +229,13 @@ fn actor(side: &[&str]) -> Option<ActorSpec> {
     if types.iter().all(Option::is_none) && country.is_none() && get(3).is_some() {
         kind = crate::event::ActorKind::Organization;
     }
+    let (name, alias) = coded::coded_name(raw_name, types[0]);
     Some(ActorSpec {
         id: coded::actor_id(raw_name, &suffix),
-        name: coded::display_name(raw_name),
+        name,
         kind,
         country: iso.map(str::to_string),
-        alias: raw_name.to_string(),
+        alias,
     })
 }
 
@@ -311,7 +312,10 @@ mod tests {
         assert_eq!(a.actor, "russia-rus-gov");
         assert_eq!(a.targets, ["ukraine-ukr"]);
         assert_eq!(a.kind, "retreat");
-        assert_eq!(a.summary, "Russia → Ukraine: Yield (CAMEO 0874)");
+        assert_eq!(
+            a.summary,
+            "Russia (government) → Ukraine: Yield (CAMEO 0874)"
+        );
         let c = a.codes.as_ref().unwrap();
         assert_eq!((c.quad_class, c.goldstein), (Some(2), Some(5.0)));
         assert_eq!(c.plover.as_deref(), Some("RETREAT"));
@@ -323,8 +327,9 @@ mod tests {
         );
         assert_eq!(a.sources[1].outlet, "GDELT");
         assert_eq!(m.actors[0].kind, ActorKind::Government);
-        assert_eq!(m.actors[0].name, "Russia");
-        assert_eq!(m.actors[0].alias, "RUSSIA");
+        assert_eq!(m.actors[0].name, "Russia (government)");
+        assert_eq!(m.actors[1].name, "Ukraine");
+        assert_eq!(m.actors[1].alias, "UKRAINE");
         assert_eq!(m.actors[1].kind, ActorKind::State);
     }
 

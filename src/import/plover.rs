@@ -340,12 +340,13 @@ fn actor(value: &Value) -> RowResult<Option<ActorSpec>> {
         .filter(|s| !s.is_empty())
         .collect();
     let is_country = code.is_some_and(|c| coded::role_kind(c).is_none());
+    let (name, alias) = coded::coded_name(raw_name, sector);
     Ok(Some(ActorSpec {
         id: coded::actor_id(raw_name, &suffix.join("-")),
-        name: coded::display_name(raw_name),
+        name,
         kind: coded::coded_kind(sector.into_iter().chain(code), is_country),
         country: code.and_then(coded::iso_country).map(str::to_string),
-        alias: raw_name.to_string(),
+        alias,
     }))
 }
 
