@@ -177,7 +177,7 @@ fn row(bytes: &[u8]) -> RowResult<Mapped> {
 
     let actor1 = actor(&fields[ACTOR1..ACTOR1 + 10]).unwrap_or_else(coded::unknown_actor);
     let actor2 = actor(&fields[ACTOR2..ACTOR2 + 10]);
-    let what = format!("{} (CAMEO {})", cameo.root_name(), cameo.code);
+    let what = format!("{} (CAMEO {})", cameo.name(), cameo.code);
     let summary = match &actor2 {
         Some(t) => format!("{} → {}: {what}", actor1.name, t.name),
         None => format!("{}: {what}", actor1.name),
@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(a.kind, "retreat");
         assert_eq!(
             a.summary,
-            "Russia (government) → Ukraine: Yield (CAMEO 0874)"
+            "Russia (government) → Ukraine: De-escalate military engagement (CAMEO 0874)"
         );
         let c = a.codes.as_ref().unwrap();
         assert_eq!((c.quad_class, c.goldstein), (Some(2), Some(5.0)));

@@ -187,7 +187,7 @@ fn row(h: &Header, bytes: &[u8]) -> RowResult<Mapped> {
 
     let what = get(EVENT_TEXT)
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{} (CAMEO {})", cameo.root_name(), cameo.code));
+        .unwrap_or_else(|| format!("{} (CAMEO {})", cameo.name(), cameo.code));
     let summary = match &target {
         Some(t) => format!("{} → {}: {what}", source.name, t.name),
         None => format!("{}: {what}", source.name),
@@ -308,7 +308,10 @@ mod tests {
         let m = row(&h, b"043\t7\t2015-06-01\tNA\t(NA)\tx").unwrap();
         assert_eq!(m.events[0].actor, "unknown-actor");
         assert!(m.events[0].targets.is_empty());
-        assert_eq!(m.events[0].summary, "Unknown actor: Consult (CAMEO 043)");
+        assert_eq!(
+            m.events[0].summary,
+            "Unknown actor: Host a visit (CAMEO 043)"
+        );
         let e = Header::parse("f", 1, b"Event ID\tEvent Date").unwrap_err();
         assert!(
             e.to_string()
