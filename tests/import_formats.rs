@@ -615,3 +615,61 @@ fn actors_already_in_the_log_are_not_registered_again() {
     assert!(out.starts_with("imported 0 new events"), "{out}");
     assert_eq!(before, db.export());
 }
+
+#[test]
+fn a_retracted_record_stays_retracted_when_a_later_release_changes_it() {
+    let db = Db::new();
+    import(&db, "icews", &[ICEWS1]);
+    ok(
+        &db,
+        &[
+            "retract",
+            "icews-20150004",
+            "--reason",
+            "miscoded: Peskov said no such thing",
+        ],
+    );
+    let (out, err) = import(&db, "icews", &[ICEWS2]);
+    assert!(out.starts_with("imported 2 new events"), "{out}");
+    assert_eq!(
+        err,
+        format!("note: {ICEWS2}:5: ICEWS record 20150004 reappears with other content, but \"icews-20150004\" is retracted: not corrected\n")
+    );
+    let (story, _) = ok(&db, &["history", "icews-20150004"]);
+    assert!(story.contains("retracted"), "{story}");
+}
+
+#[test]
+fn a_correction_that_cannot_apply_is_a_bad_record() {
+    // The id names a statement recorded by hand: an action cannot replace it.
+    let db = Db::new();
+    ok(
+        &db,
+        &[
+            "actor", "add", "someone", "--name", "Someone", "--kind", "person",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "say",
+            "someone",
+            "--date",
+            "2017-01-01",
+            "--text",
+            "Hello.",
+            "--id",
+            "icews-20150001",
+        ],
+    );
+    let err = fails(&db, &["import", "--format", "icews", ICEWS1]);
+    assert!(
+        err.starts_with(&format!("error: {ICEWS1}:2: ICEWS record 20150001 reappears with other content, but the correction of \"icews-20150001\" was refused: ")),
+        "{err}"
+    );
+    let (_, err) = ok(
+        &db,
+        &["import", "--format", "icews", "--skip-invalid", ICEWS1],
+    );
+    assert!(err.starts_with("skipped 1 invalid record:"), "{err}");
+}

@@ -1533,10 +1533,18 @@ impl<'o> Session<'o> {
                 Ok(())
             }
             Ok(_) => Ok(()),
+            // Someone retracted the earlier version on purpose: a later
+            // release does not bring it back, nor does it stop the import.
+            Err(Error::Invalid(m)) if m.contains(&format!("event \"{id}\" is retracted")) => {
+                self.note(format!(
+                    "{file}:{line}: {label} reappears with other content, but \"{id}\" is retracted: not corrected"
+                ));
+                Ok(())
+            }
             Err(Error::Invalid(m)) => self.reject(
                 file,
                 line,
-                &format!("{label} changed since it was imported as \"{id}\", but the correction was refused: {m}"),
+                &format!("{label} reappears with other content, but the correction of \"{id}\" was refused: {m}"),
             ),
             Err(e) => Err(e),
         }
