@@ -161,7 +161,7 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
         log,
         out,
         to,
-        postings: BTreeMap::new(),
+        postings: HashMap::new(),
         said: BTreeMap::new(),
         actors: HashMap::new(),
         buffered: 0,
@@ -179,7 +179,10 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
                 .push((seq, line));
         }
         p.apply(&env)?;
-        if p.buffered >= 50_000 {
+        p.buffered += 1;
+        // Each flush rewrites the last chunk of every list it touches:
+        // flushing seldom keeps that rewriting (and sled's garbage) small.
+        if p.buffered >= 100_000 {
             p.flush(env.seq)?;
         }
     }
@@ -190,7 +193,7 @@ struct Projector<'a> {
     log: &'a Store,
     out: &'a dyn Backend,
     to: u64,
-    postings: BTreeMap<(&'static str, Vec<u8>), Vec<u64>>,
+    postings: HashMap<(&'static str, Vec<u8>), Vec<u64>>,
     /// Stored lines of statements, by speaker, for [`P_SAID`].
     said: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
     actors: HashMap<String, ActorRecord>,
@@ -214,12 +217,14 @@ impl LogRead for Projector<'_> {
 impl Projector<'_> {
     fn add(&mut self, space: &'static str, base: Vec<u8>, seq: u64) {
         self.postings.entry((space, base)).or_default().push(seq);
-        self.buffered += 1;
     }
 
     fn flush(&mut self, applied_to: u64) -> Result<()> {
         let mut writes: BTreeMap<&'static str, Vec<crate::store::Write>> = BTreeMap::new();
-        for ((space, base), seqs) in std::mem::take(&mut self.postings) {
+        // In key order, so that sled sees sorted inserts.
+        let mut postings: Vec<_> = std::mem::take(&mut self.postings).into_iter().collect();
+        postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((space, base), seqs) in postings {
             writes
                 .entry(space)
                 .or_default()
@@ -501,12 +506,12 @@ impl Said {
             crate::store::layout::varint(&mut raw, line.len() as u64);
             raw.extend_from_slice(line);
         }
-        zstd::bulk::compress(&raw, 1).map_err(|e| Error::io("cannot compress statements", e))
+        crate::store::layout::compress(&raw)
     }
 
     fn decode(bytes: &[u8]) -> Result<Vec<(u64, Vec<u8>)>> {
         let bad = || Error::Damaged("a chunk of statements is unreadable".into());
-        let raw = zstd::stream::decode_all(bytes).map_err(|_| bad())?;
+        let raw = crate::store::layout::decompress(bytes).map_err(|_| bad())?;
         let mut out = Vec::new();
         let mut rest = &raw[..];
         while !rest.is_empty() {

@@ -10,6 +10,62 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
+thread_local! {
+    // A zstd context costs more to set up than a small value costs to
+    // compress: keep one of each per thread.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Most bytes a stored value may expand to (a block of the largest lines).
+const MAX_EXPANDED: usize = 1 << 31;
+
+/// zstd at level 1, the size of the input recorded in the frame.
+pub fn compress(data: &[u8]) -> Result<Vec<u8>> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(
+                zstd::bulk::Compressor::new(1)
+                    .map_err(|e| Error::io("cannot start compression", e))?,
+            );
+        }
+        match c.as_mut() {
+            Some(c) => c
+                .compress(data)
+                .map_err(|e| Error::io("cannot compress", e)),
+            None => Err(Error::Storage("no compressor".into())),
+        }
+    })
+}
+
+/// Undo [`compress`].
+pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(data)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n <= MAX_EXPANDED)
+        .ok_or_else(|| Error::Damaged("a compressed value has no readable size".into()))?;
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(
+                zstd::bulk::Decompressor::new()
+                    .map_err(|e| Error::io("cannot start decompression", e))?,
+            );
+        }
+        match d.as_mut() {
+            Some(d) => d
+                .decompress(data, size)
+                .map_err(|e| Error::Damaged(format!("a compressed value is unreadable: {e}"))),
+            None => Err(Error::Storage("no decompressor".into())),
+        }
+    })
+}
+
 /// Envelopes per block.
 pub const BLOCK: u64 = 128;
 /// Buckets of the id index.
@@ -48,12 +104,12 @@ impl Block {
             }
             raw.extend_from_slice(line);
         }
-        zstd::bulk::compress(&raw, 1).map_err(|e| Error::io("cannot compress a log block", e))
+        compress(&raw)
     }
 
     /// Read a stored block.
     pub fn decode(block: u64, bytes: &[u8]) -> Result<Block> {
-        let raw = zstd::stream::decode_all(bytes)
+        let raw = decompress(bytes)
             .map_err(|e| Error::Damaged(format!("log block {block} is unreadable: {e}")))?;
         let lines = if raw.is_empty() {
             Vec::new()
