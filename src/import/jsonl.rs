@@ -7,8 +7,14 @@ use std::io::BufRead;
 use crate::error::{Error, Result};
 use crate::store::{Batch, Line, Mode};
 
-/// Longest line accepted, in bytes.
+/// Longest line accepted, in bytes, without its line ending.
 pub const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// How much longer than [`MAX_LINE_BYTES`] an envelope line may be. An
+/// envelope wraps an event in its own fields (seq, id, recording time, two
+/// hashes), so an event that filled a line of its own still exports to a
+/// line that imports again: a backup is lossless at the limit too.
+pub const ENVELOPE_EXTRA_BYTES: usize = 1024;
 
 /// Read one input into the batch.
 pub fn read(
@@ -23,7 +29,8 @@ pub fn read(
     let mut events = 0u64;
     loop {
         line.clear();
-        let (n, too_long) = read_line(reader, &mut line)
+        let keep = MAX_LINE_BYTES + ENVELOPE_EXTRA_BYTES + 2;
+        let (n, overflow) = read_line(reader, &mut line, keep)
             .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
         if n == 0 {
             break;
@@ -31,10 +38,9 @@ pub fn read(
         read += n as u64;
         number += 1;
         let at = format!("{name}:{number}");
-        if too_long {
-            return Err(Error::invalid(format!(
-                "{at}: line is longer than 8 MiB ({n} bytes)"
-            )));
+        let too_long = || Error::invalid(format!("{at}: line is longer than 8 MiB ({n} bytes)"));
+        if overflow {
+            return Err(too_long());
         }
         let mut bytes: &[u8] = &line;
         if number == 1 {
@@ -55,8 +61,14 @@ pub fn read(
             }
             continue;
         }
-        let parsed = Line::parse(bytes).map_err(|e| e.at(&at))?;
-        match parsed {
+        let parsed = Line::parse(bytes);
+        if bytes.len() > MAX_LINE_BYTES {
+            let envelope = matches!(parsed, Ok(Line::Envelope(_)));
+            if !envelope || bytes.len() > MAX_LINE_BYTES + ENVELOPE_EXTRA_BYTES {
+                return Err(too_long());
+            }
+        }
+        match parsed.map_err(|e| e.at(&at))? {
             Line::Event(event) => batch.add(*event, &at, Mode::Import),
             Line::Envelope(raw) => batch.add_envelope(raw, &at),
         }
@@ -80,24 +92,29 @@ pub fn read(
     Ok(())
 }
 
-/// Read up to and including the next newline. Past the limit, the rest of
-/// the line is consumed but not kept, and the line is reported as too long.
-fn read_line(reader: &mut dyn BufRead, out: &mut Vec<u8>) -> std::io::Result<(usize, bool)> {
+/// Read up to and including the next newline, keeping at most `keep`
+/// bytes. Past that, the rest of the line is consumed but not kept, and the
+/// line is reported as overflowing.
+fn read_line(
+    reader: &mut dyn BufRead,
+    out: &mut Vec<u8>,
+    keep: usize,
+) -> std::io::Result<(usize, bool)> {
     let mut total = 0usize;
-    let mut too_long = false;
+    let mut overflow = false;
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
-            return Ok((total, too_long));
+            return Ok((total, overflow));
         }
         let (chunk, done) = match memchr(buf) {
             Some(i) => (&buf[..=i], true),
             None => (buf, false),
         };
         let n = chunk.len();
-        if !too_long {
-            if out.len() + n > MAX_LINE_BYTES + 2 {
-                too_long = true;
+        if !overflow {
+            if out.len() + n > keep {
+                overflow = true;
                 out.clear();
             } else {
                 out.extend_from_slice(chunk);
@@ -106,7 +123,7 @@ fn read_line(reader: &mut dyn BufRead, out: &mut Vec<u8>) -> std::io::Result<(us
         total += n;
         reader.consume(n);
         if done {
-            return Ok((total, too_long));
+            return Ok((total, overflow));
         }
     }
 }
