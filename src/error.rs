@@ -64,9 +64,27 @@ impl Error {
 impl From<sled::Error> for Error {
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Io(io) => Error::io("storage I/O", io),
+            sled::Error::Io(io) => Error::io("storage I/O", os_error(io)),
             other => Error::Storage(other.to_string()),
         }
+    }
+}
+
+/// sled hands out copies of an I/O error that carry only the original's
+/// debug text (`Os { code: 28, kind: StorageFull, .. }`): recover the OS
+/// error, so that a full disk reads "No space left on device (os error 28)".
+fn os_error(io: std::io::Error) -> std::io::Error {
+    if io.raw_os_error().is_some() {
+        return io;
+    }
+    let code = io
+        .to_string()
+        .strip_prefix("Os { code: ")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|code| code.parse::<i32>().ok());
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => io,
     }
 }
 
@@ -95,10 +113,20 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// close enough to be a plausible typo.
 pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let wanted = wanted.to_lowercase();
+    let wanted_len = wanted.chars().count();
     let mut scored: Vec<(usize, &str)> = candidates
         .into_iter()
-        .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(wanted.chars().count()) / 3).max(2))
+        .filter_map(|c| {
+            let limit = (c.chars().count().max(wanted_len) / 3).max(2);
+            let lower = c.to_lowercase();
+            // The distance is at least the difference in length: a value of
+            // megabytes is never compared character by character.
+            if lower.chars().count().abs_diff(wanted_len) > limit {
+                return None;
+            }
+            let d = edit_distance(&wanted, &lower);
+            (d <= limit).then_some((d, c))
+        })
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
@@ -114,6 +142,27 @@ mod tests {
         assert_eq!(edit_distance("peskow", "peskov"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("Песков", "Пёсков"), 1);
+    }
+
+    #[test]
+    fn sled_io_errors_read_as_os_errors() {
+        let full = std::io::Error::from_raw_os_error(28);
+        // What sled's Clone of an I/O error produces.
+        let copy = std::io::Error::new(full.kind(), format!("{full:?}"));
+        let e = Error::from(sled::Error::Io(copy));
+        assert_eq!(
+            e.to_string(),
+            "storage I/O: No space left on device (os error 28)"
+        );
+        let other = Error::from(sled::Error::Io(std::io::Error::other("odd")));
+        assert_eq!(other.to_string(), "storage I/O: odd");
+    }
+
+    #[test]
+    fn closest_skips_candidates_too_different_in_length() {
+        let huge = "y".repeat(1 << 20);
+        assert!(closest(&huge, ["speaker", "yyy"]).is_empty());
+        assert_eq!(closest("yyyy", ["yyy", "y"]), vec!["yyy"]);
     }
 
     #[test]
