@@ -559,6 +559,39 @@ impl Store {
         Ok(lo)
     }
 
+    /// Damage the log on purpose: replace the stored bytes of one envelope
+    /// in place, as a bad disk or a hand edit of the files would. For tests
+    /// of `verify`; never used by demarche itself.
+    #[doc(hidden)]
+    pub fn tamper_with_envelope(&self, seq: u64, line: &[u8]) -> Result<()> {
+        let block_no = layout::block_of(seq);
+        let mut block = (*self
+            .block(block_no)?
+            .ok_or_else(|| Error::NotFound(format!("seq {seq}")))?)
+        .clone();
+        let i = usize::try_from(seq - block.first).unwrap_or(usize::MAX);
+        let slot = block
+            .lines
+            .get_mut(i)
+            .ok_or_else(|| Error::NotFound(format!("seq {seq}")))?;
+        *slot = line.to_vec();
+        self.backend
+            .put(LOG, &layout::block_key(block_no), &block.encode()?)?;
+        self.blocks.borrow_mut().forget_from(block_no);
+        self.backend.sync()
+    }
+
+    /// Damage a projection on purpose: remove its first entry. For tests of
+    /// `verify`; never used by demarche itself.
+    #[doc(hidden)]
+    pub fn tamper_with_projection(&self, space: &str) -> Result<()> {
+        if let Some(first) = self.backend.scan_prefix(space, b"").next() {
+            let (k, _) = first?;
+            self.backend.write(space, vec![(k, None)])?;
+        }
+        self.backend.sync()
+    }
+
     /// Start appending.
     pub fn batch(&mut self) -> Batch<'_> {
         Batch::new(self)

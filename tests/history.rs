@@ -1,0 +1,401 @@
+//! Corrections, retractions, as-of views, verify and schema versions,
+//! through the real binary.
+
+mod common;
+
+use common::{fixture, Db};
+use demarche::store::{OpenOptions, Store};
+use serde_json::Value;
+
+fn ids(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn story() -> Db {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    db
+}
+
+#[test]
+fn a_corrected_statement_shows_its_new_value_now_and_its_old_value_before() {
+    let db = story();
+    let before = db.json_lines(&["history", "--json"]).len().to_string();
+    db.ok(&[
+        "correct",
+        "nauert-cannot-confirm",
+        "--set",
+        "medium=State Department press briefing",
+        "--set",
+        "stance=denies",
+        "--reason",
+        "the transcript",
+    ]);
+    let now = db.json_lines(&[
+        "said",
+        "--by",
+        "nauert",
+        "--search",
+        "private diplomatic",
+        "--json",
+    ]);
+    assert_eq!(now[0]["event"]["medium"], "State Department press briefing");
+    assert_eq!(now[0]["event"]["stance"], "denies");
+    assert_eq!(now[0]["corrections"].as_array().map(Vec::len), Some(1));
+    let then = db.json_lines(&[
+        "said",
+        "--by",
+        "nauert",
+        "--search",
+        "private diplomatic",
+        "--json",
+        "--as-of",
+        &before,
+    ]);
+    assert_eq!(then[0]["event"]["stance"], "declines");
+    assert!(then[0]["event"].get("medium").is_none());
+    assert_eq!(then[0]["corrections"], serde_json::json!([]));
+    // The stance filter follows the correction, and the old one as-of.
+    assert!(
+        ids(&db.json_lines(&["said", "--stance", "denies", "--json"]))
+            .contains(&"nauert-cannot-confirm".into())
+    );
+    assert!(
+        !ids(&db.json_lines(&["said", "--stance", "declines", "--json"]))
+            .contains(&"nauert-cannot-confirm".into())
+    );
+    assert!(
+        ids(&db.json_lines(&["said", "--stance", "declines", "--json", "--as-of", &before]))
+            .contains(&"nauert-cannot-confirm".into())
+    );
+    // A corrected date moves the statement in the timeline.
+    db.ok(&[
+        "correct",
+        "nauert-cannot-confirm",
+        "--set",
+        "date=2017-09-11",
+        "--reason",
+        "it was Monday",
+    ]);
+    let sept11 = db.json_lines(&[
+        "said",
+        "--since",
+        "2017-09-11",
+        "--until",
+        "2017-09-11",
+        "--certain",
+        "--json",
+    ]);
+    assert_eq!(ids(&sept11), ["nauert-cannot-confirm"]);
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn a_retracted_statement_is_gone_from_views_but_not_from_history() {
+    let db = story();
+    let before = db.json_lines(&["history", "--json"]).len().to_string();
+    db.ok(&[
+        "retract",
+        "peskov-confirms-proposals",
+        "--reason",
+        "attributed to the wrong speaker",
+    ]);
+    let said = ids(&db.json_lines(&["said", "--by", "peskov", "--json"]));
+    assert!(
+        !said.contains(&"peskov-confirms-proposals".into()),
+        "{said:?}"
+    );
+    let timeline = db.ok(&["timeline", "--format", "json"]);
+    assert!(!timeline.contains("\"peskov-confirms-proposals\""));
+    let graph = db.ok(&["graph", "--format", "json"]);
+    assert!(!graph.contains("peskov-confirms-proposals"));
+    let perspectives = db.ok(&["perspectives", "russia-normalization-proposal", "--json"]);
+    assert!(!perspectives.contains("peskov-confirms-proposals"));
+    // As the log stood before the retraction, it is there in every view.
+    let then = ids(&db.json_lines(&["said", "--by", "peskov", "--json", "--as-of", &before]));
+    assert!(then.contains(&"peskov-confirms-proposals".into()));
+    assert!(db
+        .ok(&["timeline", "--format", "json", "--as-of", &before])
+        .contains("\"peskov-confirms-proposals\""));
+    assert!(db
+        .ok(&["graph", "--format", "json", "--as-of", &before])
+        .contains("peskov-confirms-proposals"));
+    assert!(db
+        .ok(&[
+            "perspectives",
+            "russia-normalization-proposal",
+            "--json",
+            "--as-of",
+            &before
+        ])
+        .contains("peskov-confirms-proposals"));
+    let story = db.ok(&["history", "peskov-confirms-proposals"]);
+    assert!(
+        story.contains("attributed to the wrong speaker") && story.contains("now: retracted"),
+        "{story}"
+    );
+    // And it cannot be changed any more.
+    let e = db.fails(&[
+        "correct",
+        "peskov-confirms-proposals",
+        "--set",
+        "medium=x",
+        "--reason",
+        "r",
+    ]);
+    assert!(e.contains("retracted"), "{e}");
+    let e = db.fails(&["retract", "peskov-confirms-proposals", "--reason", "again"]);
+    assert!(e.contains("retracted"), "{e}");
+}
+
+#[test]
+fn a_correction_that_would_leave_an_invalid_event_is_refused() {
+    let db = story();
+    let before = db.export();
+    for (set, needle) in [
+        ("date=2017-02-30", "2017-02-30"),
+        ("speaker=peskow", "unknown actor \"peskow\""),
+        ("type=action", "cannot be corrected"),
+        ("text=null", "missing field \"text\""),
+        ("stance=agrees", "agrees"),
+        ("tone=warm", "unknown field \"tone\""),
+    ] {
+        let e = db.fails(&[
+            "correct",
+            "peskov-confirms-proposals",
+            "--set",
+            set,
+            "--reason",
+            "r",
+        ]);
+        assert!(e.contains(needle), "{set}: {e}");
+        assert_eq!(db.export(), before, "{set}");
+    }
+    let e = db.fails(&["correct", "peskov", "--set", "name=x", "--reason", "r"]);
+    assert!(e.contains("unknown event \"peskov\""), "{e}");
+    let e = db.fails(&[
+        "correct",
+        "no-such-event",
+        "--set",
+        "medium=x",
+        "--reason",
+        "r",
+    ]);
+    assert!(e.contains("no-such-event"), "{e}");
+}
+
+#[test]
+fn corrections_of_corrections_and_their_retraction_apply_in_log_order() {
+    let db = story();
+    db.ok(&[
+        "correct",
+        "weiss-road-map",
+        "--set",
+        "medium=phone interview",
+        "--reason",
+        "r1",
+        "--id",
+        "fix-1",
+    ]);
+    db.ok(&[
+        "correct",
+        "fix-1",
+        "--set",
+        "set={\"medium\":\"email\"}",
+        "--reason",
+        "r2",
+        "--id",
+        "fix-2",
+    ]);
+    let now = db.json_lines(&["said", "--by", "weiss", "--search", "road map", "--json"]);
+    assert_eq!(now[0]["event"]["medium"], "email");
+    db.ok(&["retract", "fix-1", "--reason", "no correction was needed"]);
+    let now = db.json_lines(&["said", "--by", "weiss", "--search", "road map", "--json"]);
+    assert!(now[0]["event"].get("medium").is_none(), "{}", now[0]);
+    let story = db.ok(&["history", "weiss-road-map"]);
+    assert!(
+        story.contains("fix-1") && story.contains("fix-2"),
+        "{story}"
+    );
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn as_of_accepts_a_recording_time() {
+    let db = Db::new();
+    let clock = |t: &str, args: &[&str]| {
+        let out = db
+            .cmd()
+            .env("DEMARCHE_FIXED_CLOCK", t)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    clock(
+        "2017-09-12T21:00:00Z",
+        &["import", fixture("example.jsonl").to_str().unwrap()],
+    );
+    clock(
+        "2017-09-14T09:00:00Z",
+        &["say", "peskov", "--date", "2017-09-14", "--text", "Later."],
+    );
+    let then = db.json_lines(&[
+        "said",
+        "--by",
+        "peskov",
+        "--json",
+        "--as-of",
+        "2017-09-13T00:00:00Z",
+    ]);
+    assert!(then.iter().all(|r| r["event"]["text"] != "Later."));
+    let now = db.json_lines(&[
+        "said",
+        "--by",
+        "peskov",
+        "--json",
+        "--as-of",
+        "2017-09-14T09:00:00Z",
+    ]);
+    assert!(now.iter().any(|r| r["event"]["text"] == "Later."));
+    let before_all = db.ok(&["said", "--as-of", "2017-01-01T00:00:00Z"]);
+    assert_eq!(before_all.trim(), "no statements match");
+    let e = db.fails(&["said", "--as-of", "yesterday"]);
+    assert!(e.contains("--as-of") && e.contains("yesterday"), "{e}");
+    // export --as-of writes the log as it stood.
+    assert_eq!(db.ok(&["export", "--as-of", "14"]).lines().count(), 14);
+}
+
+#[test]
+fn verify_passes_on_a_sound_log_and_names_the_first_bad_seq_otherwise() {
+    let db = story();
+    let ok = db.ok(&["verify"]);
+    assert!(ok.starts_with("ok: 69 envelopes"), "{ok}");
+    let original = db.export();
+    let line11: String = original.lines().nth(10).unwrap().to_string();
+
+    // An envelope altered in place: its hash no longer matches.
+    {
+        let store = Store::open(&db.path, &OpenOptions::default()).unwrap();
+        let altered = line11.replace("\"kind\":\"", "\"kind\":\"x");
+        assert_ne!(altered, line11);
+        store.tamper_with_envelope(11, altered.as_bytes()).unwrap();
+    }
+    let e = db.fails(&["verify"]);
+    assert!(e.contains("seq 11") && e.contains("hash"), "{e}");
+
+    // Put it back, then break the chain: a valid envelope in the wrong place.
+    {
+        let store = Store::open(&db.path, &OpenOptions::default()).unwrap();
+        store.tamper_with_envelope(11, line11.as_bytes()).unwrap();
+    }
+    db.ok(&["verify"]);
+    {
+        let store = Store::open(&db.path, &OpenOptions::default()).unwrap();
+        let line12 = original.lines().nth(11).unwrap();
+        store.tamper_with_envelope(11, line12.as_bytes()).unwrap();
+    }
+    let e = db.fails(&["verify"]);
+    assert!(e.contains("seq 11"), "{e}");
+    {
+        let store = Store::open(&db.path, &OpenOptions::default()).unwrap();
+        store.tamper_with_envelope(11, line11.as_bytes()).unwrap();
+    }
+
+    // A projection entry lost: verify compares with a fresh replay.
+    for space in demarche::projection::SPACES {
+        if *space == demarche::projection::P_META || *space == demarche::projection::P_AMENDS {
+            continue;
+        }
+        let d = story();
+        {
+            let store = Store::open(&d.path, &OpenOptions::default()).unwrap();
+            store.tamper_with_projection(space).unwrap();
+        }
+        let e = d.fails(&["verify"]);
+        assert!(e.contains(&format!("projection {space}")), "{space}: {e}");
+        d.ok(&["rebuild"]);
+        d.ok(&["verify"]);
+    }
+}
+
+#[test]
+fn an_edited_export_is_refused_naming_the_seq() {
+    let db = story();
+    let exported = db.export();
+    let edited = exported.replacen("Yes, of course", "No, of course not", 1);
+    assert_ne!(edited, exported);
+    let fresh = Db::new();
+    let out = fresh.import_str("edited.jsonl", &edited);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("hash does not match") && err.contains("envelope seq"),
+        "{err}"
+    );
+    assert!(!fresh.path.exists());
+}
+
+#[test]
+fn a_log_written_in_schema_version_0_reads_upgraded_and_still_verifies() {
+    let db = Db::new();
+    db.import_fixture("schema-v0.jsonl");
+    db.ok(&["verify"]);
+    let said = db.json_lines(&["said", "--by", "peskov", "--json"]);
+    assert_eq!(said.len(), 1);
+    assert_eq!(said[0]["v"], 0);
+    assert_eq!(said[0]["event"]["form"], "direct");
+    assert_eq!(
+        said[0]["event"]["text"],
+        "Yes, of course, such proposals in various formats were passed to the US."
+    );
+    // Stored bytes are never rewritten: the export is the fixture itself.
+    let original = std::fs::read_to_string(fixture("schema-v0.jsonl")).unwrap();
+    assert_eq!(db.export(), original);
+    // New events continue the chain in today's version.
+    db.ok(&[
+        "say",
+        "peskov",
+        "--date",
+        "2017-09-14",
+        "--text",
+        "Nothing to add.",
+    ]);
+    let last = db.json_lines(&["history", "--json"]).pop().unwrap();
+    assert_eq!(last["v"], 1);
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn export_keeps_corrections_and_retractions_byte_for_byte() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    db.ok(&[
+        "correct",
+        "peskov-confirms-proposals",
+        "--set",
+        "stance=supports",
+        "--reason",
+        "r",
+    ]);
+    let exported = db.export();
+    assert!(
+        exported.contains("\"type\":\"correction\"")
+            && exported.contains("\"type\":\"retraction\"")
+    );
+    let copy = Db::new();
+    copy.import_str("backup.jsonl", &exported);
+    assert_eq!(copy.export(), exported);
+    assert_eq!(
+        copy.ok(&["said", "--json"]),
+        db.ok(&["said", "--json"]),
+        "the copy answers exactly as the original"
+    );
+}
