@@ -25,6 +25,8 @@
 //!
 //! Nothing here depends on anything but the standard library: the random
 //! numbers come from a small splitmix64 generator.
+// `*pick(..)` names the element type for `push_str`; without it inference picks `str`.
+#![allow(clippy::explicit_auto_deref)]
 
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
@@ -83,35 +85,122 @@ impl Rng {
 
 /// ISO 3166-1 alpha-3 code, short name, id.
 const COUNTRIES: &[(&str, &str)] = &[
-    ("RUS", "Russia"), ("USA", "United States"), ("UKR", "Ukraine"), ("CHN", "China"),
-    ("FRA", "France"), ("DEU", "Germany"), ("GBR", "United Kingdom"), ("ITA", "Italy"),
-    ("ESP", "Spain"), ("POL", "Poland"), ("TUR", "Turkey"), ("IRN", "Iran"),
-    ("ISR", "Israel"), ("SYR", "Syria"), ("SAU", "Saudi Arabia"), ("EGY", "Egypt"),
-    ("IND", "India"), ("PAK", "Pakistan"), ("JPN", "Japan"), ("KOR", "South Korea"),
-    ("PRK", "North Korea"), ("BRA", "Brazil"), ("ARG", "Argentina"), ("MEX", "Mexico"),
-    ("CAN", "Canada"), ("AUS", "Australia"), ("NZL", "New Zealand"), ("ZAF", "South Africa"),
-    ("NGA", "Nigeria"), ("KEN", "Kenya"), ("ETH", "Ethiopia"), ("DZA", "Algeria"),
-    ("MAR", "Morocco"), ("TUN", "Tunisia"), ("LBY", "Libya"), ("SDN", "Sudan"),
-    ("IRQ", "Iraq"), ("JOR", "Jordan"), ("LBN", "Lebanon"), ("QAT", "Qatar"),
-    ("ARE", "United Arab Emirates"), ("OMN", "Oman"), ("YEM", "Yemen"), ("AFG", "Afghanistan"),
-    ("KAZ", "Kazakhstan"), ("UZB", "Uzbekistan"), ("AZE", "Azerbaijan"), ("ARM", "Armenia"),
-    ("GEO", "Georgia"), ("BLR", "Belarus"), ("MDA", "Moldova"), ("ROU", "Romania"),
-    ("BGR", "Bulgaria"), ("GRC", "Greece"), ("SRB", "Serbia"), ("HRV", "Croatia"),
-    ("HUN", "Hungary"), ("AUT", "Austria"), ("CHE", "Switzerland"), ("NLD", "Netherlands"),
-    ("BEL", "Belgium"), ("SWE", "Sweden"), ("NOR", "Norway"), ("FIN", "Finland"),
-    ("DNK", "Denmark"), ("EST", "Estonia"), ("LVA", "Latvia"), ("LTU", "Lithuania"),
-    ("CZE", "Czechia"), ("SVK", "Slovakia"), ("PRT", "Portugal"), ("IRL", "Ireland"),
-    ("IDN", "Indonesia"), ("MYS", "Malaysia"), ("PHL", "Philippines"), ("VNM", "Vietnam"),
-    ("THA", "Thailand"), ("MMR", "Myanmar"), ("BGD", "Bangladesh"), ("LKA", "Sri Lanka"),
-    ("NPL", "Nepal"), ("MNG", "Mongolia"), ("SGP", "Singapore"), ("CHL", "Chile"),
-    ("COL", "Colombia"), ("PER", "Peru"), ("VEN", "Venezuela"), ("CUB", "Cuba"),
-    ("BOL", "Bolivia"), ("ECU", "Ecuador"), ("URY", "Uruguay"), ("PRY", "Paraguay"),
-    ("GHA", "Ghana"), ("SEN", "Senegal"), ("MLI", "Mali"), ("NER", "Niger"),
-    ("TCD", "Chad"), ("COD", "DR Congo"), ("AGO", "Angola"), ("MOZ", "Mozambique"),
-    ("ZWE", "Zimbabwe"), ("UGA", "Uganda"), ("RWA", "Rwanda"), ("SOM", "Somalia"),
-    ("ERI", "Eritrea"), ("CYP", "Cyprus"), ("MLT", "Malta"), ("ISL", "Iceland"),
-    ("SVN", "Slovenia"), ("BIH", "Bosnia and Herzegovina"), ("MKD", "North Macedonia"), ("ALB", "Albania"),
-    ("MNE", "Montenegro"), ("KGZ", "Kyrgyzstan"), ("TJK", "Tajikistan"), ("TKM", "Turkmenistan"),
+    ("RUS", "Russia"),
+    ("USA", "United States"),
+    ("UKR", "Ukraine"),
+    ("CHN", "China"),
+    ("FRA", "France"),
+    ("DEU", "Germany"),
+    ("GBR", "United Kingdom"),
+    ("ITA", "Italy"),
+    ("ESP", "Spain"),
+    ("POL", "Poland"),
+    ("TUR", "Turkey"),
+    ("IRN", "Iran"),
+    ("ISR", "Israel"),
+    ("SYR", "Syria"),
+    ("SAU", "Saudi Arabia"),
+    ("EGY", "Egypt"),
+    ("IND", "India"),
+    ("PAK", "Pakistan"),
+    ("JPN", "Japan"),
+    ("KOR", "South Korea"),
+    ("PRK", "North Korea"),
+    ("BRA", "Brazil"),
+    ("ARG", "Argentina"),
+    ("MEX", "Mexico"),
+    ("CAN", "Canada"),
+    ("AUS", "Australia"),
+    ("NZL", "New Zealand"),
+    ("ZAF", "South Africa"),
+    ("NGA", "Nigeria"),
+    ("KEN", "Kenya"),
+    ("ETH", "Ethiopia"),
+    ("DZA", "Algeria"),
+    ("MAR", "Morocco"),
+    ("TUN", "Tunisia"),
+    ("LBY", "Libya"),
+    ("SDN", "Sudan"),
+    ("IRQ", "Iraq"),
+    ("JOR", "Jordan"),
+    ("LBN", "Lebanon"),
+    ("QAT", "Qatar"),
+    ("ARE", "United Arab Emirates"),
+    ("OMN", "Oman"),
+    ("YEM", "Yemen"),
+    ("AFG", "Afghanistan"),
+    ("KAZ", "Kazakhstan"),
+    ("UZB", "Uzbekistan"),
+    ("AZE", "Azerbaijan"),
+    ("ARM", "Armenia"),
+    ("GEO", "Georgia"),
+    ("BLR", "Belarus"),
+    ("MDA", "Moldova"),
+    ("ROU", "Romania"),
+    ("BGR", "Bulgaria"),
+    ("GRC", "Greece"),
+    ("SRB", "Serbia"),
+    ("HRV", "Croatia"),
+    ("HUN", "Hungary"),
+    ("AUT", "Austria"),
+    ("CHE", "Switzerland"),
+    ("NLD", "Netherlands"),
+    ("BEL", "Belgium"),
+    ("SWE", "Sweden"),
+    ("NOR", "Norway"),
+    ("FIN", "Finland"),
+    ("DNK", "Denmark"),
+    ("EST", "Estonia"),
+    ("LVA", "Latvia"),
+    ("LTU", "Lithuania"),
+    ("CZE", "Czechia"),
+    ("SVK", "Slovakia"),
+    ("PRT", "Portugal"),
+    ("IRL", "Ireland"),
+    ("IDN", "Indonesia"),
+    ("MYS", "Malaysia"),
+    ("PHL", "Philippines"),
+    ("VNM", "Vietnam"),
+    ("THA", "Thailand"),
+    ("MMR", "Myanmar"),
+    ("BGD", "Bangladesh"),
+    ("LKA", "Sri Lanka"),
+    ("NPL", "Nepal"),
+    ("MNG", "Mongolia"),
+    ("SGP", "Singapore"),
+    ("CHL", "Chile"),
+    ("COL", "Colombia"),
+    ("PER", "Peru"),
+    ("VEN", "Venezuela"),
+    ("CUB", "Cuba"),
+    ("BOL", "Bolivia"),
+    ("ECU", "Ecuador"),
+    ("URY", "Uruguay"),
+    ("PRY", "Paraguay"),
+    ("GHA", "Ghana"),
+    ("SEN", "Senegal"),
+    ("MLI", "Mali"),
+    ("NER", "Niger"),
+    ("TCD", "Chad"),
+    ("COD", "DR Congo"),
+    ("AGO", "Angola"),
+    ("MOZ", "Mozambique"),
+    ("ZWE", "Zimbabwe"),
+    ("UGA", "Uganda"),
+    ("RWA", "Rwanda"),
+    ("SOM", "Somalia"),
+    ("ERI", "Eritrea"),
+    ("CYP", "Cyprus"),
+    ("MLT", "Malta"),
+    ("ISL", "Iceland"),
+    ("SVN", "Slovenia"),
+    ("BIH", "Bosnia and Herzegovina"),
+    ("MKD", "North Macedonia"),
+    ("ALB", "Albania"),
+    ("MNE", "Montenegro"),
+    ("KGZ", "Kyrgyzstan"),
+    ("TJK", "Tajikistan"),
+    ("TKM", "Turkmenistan"),
 ];
 
 const INTL_ORGS: &[(&str, &str, &str)] = &[
@@ -120,12 +209,20 @@ const INTL_ORGS: &[(&str, &str, &str)] = &[
     ("nato", "NATO", "North Atlantic Treaty Organization"),
     ("eu", "European Union", "EU"),
     ("european-commission", "European Commission", "Brussels"),
-    ("osce", "OSCE", "Organization for Security and Co-operation in Europe"),
+    (
+        "osce",
+        "OSCE",
+        "Organization for Security and Co-operation in Europe",
+    ),
     ("iaea", "IAEA", "International Atomic Energy Agency"),
     ("african-union", "African Union", "AU"),
     ("asean", "ASEAN", "Association of Southeast Asian Nations"),
     ("arab-league", "Arab League", "League of Arab States"),
-    ("opec", "OPEC", "Organization of the Petroleum Exporting Countries"),
+    (
+        "opec",
+        "OPEC",
+        "Organization of the Petroleum Exporting Countries",
+    ),
     ("who", "World Health Organization", "WHO"),
     ("imf", "International Monetary Fund", "IMF"),
     ("world-bank", "World Bank", "IBRD"),
@@ -138,46 +235,158 @@ const INTL_ORGS: &[(&str, &str, &str)] = &[
 ];
 
 const OUTLETS: &[&str] = &[
-    "Reuters", "Associated Press", "Agence France-Presse", "BBC News", "The New York Times",
-    "The Washington Post", "The Guardian", "Financial Times", "Le Monde", "Der Spiegel",
-    "RIA Novosti", "TASS", "Interfax", "Xinhua", "Kyodo News", "Yonhap", "Al Jazeera",
-    "Anadolu Agency", "BuzzFeed News", "Politico", "Bloomberg", "The Wall Street Journal",
-    "Kommersant", "Meduza", "Ukrainska Pravda", "El País", "Corriere della Sera",
-    "NHK", "Deutsche Welle", "France 24", "Euronews", "The Hindu", "Dawn", "Haaretz",
-    "The Times of Israel", "Asharq Al-Awsat", "South China Morning Post", "Nikkei Asia",
-    "ABC News", "CBS News", "NPR", "CNN", "Axios", "The Economist", "Radio Free Europe",
+    "Reuters",
+    "Associated Press",
+    "Agence France-Presse",
+    "BBC News",
+    "The New York Times",
+    "The Washington Post",
+    "The Guardian",
+    "Financial Times",
+    "Le Monde",
+    "Der Spiegel",
+    "RIA Novosti",
+    "TASS",
+    "Interfax",
+    "Xinhua",
+    "Kyodo News",
+    "Yonhap",
+    "Al Jazeera",
+    "Anadolu Agency",
+    "BuzzFeed News",
+    "Politico",
+    "Bloomberg",
+    "The Wall Street Journal",
+    "Kommersant",
+    "Meduza",
+    "Ukrainska Pravda",
+    "El País",
+    "Corriere della Sera",
+    "NHK",
+    "Deutsche Welle",
+    "France 24",
+    "Euronews",
+    "The Hindu",
+    "Dawn",
+    "Haaretz",
+    "The Times of Israel",
+    "Asharq Al-Awsat",
+    "South China Morning Post",
+    "Nikkei Asia",
+    "ABC News",
+    "CBS News",
+    "NPR",
+    "CNN",
+    "Axios",
+    "The Economist",
+    "Radio Free Europe",
 ];
 
 const FIRST: &[&str] = &[
-    "anna", "boris", "carla", "dmitry", "elena", "farid", "greta", "hassan", "irina",
-    "jamal", "karin", "lars", "maria", "nikolai", "olga", "pavel", "qiang", "rosa",
-    "sergei", "tamara", "umar", "vera", "wei", "xenia", "yusuf", "zofia", "ahmed",
-    "beatriz", "chen", "daniel", "emma", "felipe", "giorgi", "hana", "ivan", "julia",
-    "kofi", "leila", "marco", "nadia", "oskar", "priya", "rahul", "sofia", "tomas",
-    "ursula", "viktor", "william", "yana", "zhang", "amir", "bruno", "claire", "david",
-    "erik", "fatima", "gabriel", "helen", "igor", "jan", "kamal", "lucia", "mikhail",
+    "anna", "boris", "carla", "dmitry", "elena", "farid", "greta", "hassan", "irina", "jamal",
+    "karin", "lars", "maria", "nikolai", "olga", "pavel", "qiang", "rosa", "sergei", "tamara",
+    "umar", "vera", "wei", "xenia", "yusuf", "zofia", "ahmed", "beatriz", "chen", "daniel", "emma",
+    "felipe", "giorgi", "hana", "ivan", "julia", "kofi", "leila", "marco", "nadia", "oskar",
+    "priya", "rahul", "sofia", "tomas", "ursula", "viktor", "william", "yana", "zhang", "amir",
+    "bruno", "claire", "david", "erik", "fatima", "gabriel", "helen", "igor", "jan", "kamal",
+    "lucia", "mikhail",
 ];
 
 const LAST: &[&str] = &[
-    "petrov", "smith", "mueller", "dubois", "rossi", "kowalski", "yilmaz", "hosseini",
-    "cohen", "haddad", "al-saud", "mansour", "sharma", "khan", "tanaka", "kim", "park",
-    "silva", "fernandez", "garcia", "tremblay", "wilson", "nguyen", "okafor", "mwangi",
-    "bekele", "benali", "trabelsi", "ivanova", "sokolov", "kuznetsov", "novak", "horvat",
-    "nagy", "svensson", "hansen", "virtanen", "jensen", "tamm", "berzins", "kazlauskas",
-    "novotny", "costa", "murphy", "santos", "lim", "reyes", "tran", "suzuki", "wang",
-    "li", "liu", "ozturk", "demir", "aliyev", "grigoryan", "beridze", "lukashenko",
-    "popescu", "dimitrov", "papadopoulos", "jovanovic", "schmidt", "fischer", "weber",
+    "petrov",
+    "smith",
+    "mueller",
+    "dubois",
+    "rossi",
+    "kowalski",
+    "yilmaz",
+    "hosseini",
+    "cohen",
+    "haddad",
+    "al-saud",
+    "mansour",
+    "sharma",
+    "khan",
+    "tanaka",
+    "kim",
+    "park",
+    "silva",
+    "fernandez",
+    "garcia",
+    "tremblay",
+    "wilson",
+    "nguyen",
+    "okafor",
+    "mwangi",
+    "bekele",
+    "benali",
+    "trabelsi",
+    "ivanova",
+    "sokolov",
+    "kuznetsov",
+    "novak",
+    "horvat",
+    "nagy",
+    "svensson",
+    "hansen",
+    "virtanen",
+    "jensen",
+    "tamm",
+    "berzins",
+    "kazlauskas",
+    "novotny",
+    "costa",
+    "murphy",
+    "santos",
+    "lim",
+    "reyes",
+    "tran",
+    "suzuki",
+    "wang",
+    "li",
+    "liu",
+    "ozturk",
+    "demir",
+    "aliyev",
+    "grigoryan",
+    "beridze",
+    "lukashenko",
+    "popescu",
+    "dimitrov",
+    "papadopoulos",
+    "jovanovic",
+    "schmidt",
+    "fischer",
+    "weber",
 ];
 
 const CYRILLIC_NAMES: &[&str] = &[
-    "Дмитрий Песков", "Мария Захарова", "Сергей Лавров", "Анна Петрова", "Олег Соколов",
+    "Дмитрий Песков",
+    "Мария Захарова",
+    "Сергей Лавров",
+    "Анна Петрова",
+    "Олег Соколов",
 ];
 
 const ROLES: &[&str] = &[
-    "foreign minister", "spokesperson", "ambassador", "deputy foreign minister",
-    "defence minister", "prime minister", "president", "press secretary", "envoy",
-    "national security adviser", "chief negotiator", "secretary general", "member",
-    "chair", "correspondent", "editor", "analyst", "special representative",
+    "foreign minister",
+    "spokesperson",
+    "ambassador",
+    "deputy foreign minister",
+    "defence minister",
+    "prime minister",
+    "president",
+    "press secretary",
+    "envoy",
+    "national security adviser",
+    "chief negotiator",
+    "secretary general",
+    "member",
+    "chair",
+    "correspondent",
+    "editor",
+    "analyst",
+    "special representative",
 ];
 
 const GOV_PARTS: &[(&str, &str, &str)] = &[
@@ -189,59 +398,200 @@ const GOV_PARTS: &[(&str, &str, &str)] = &[
 ];
 
 const CITIES: &[&str] = &[
-    "Moscow", "Washington", "Kyiv", "Beijing", "Paris", "Berlin", "London", "Rome",
-    "Madrid", "Warsaw", "Ankara", "Tehran", "Jerusalem", "Damascus", "Riyadh", "Cairo",
-    "New Delhi", "Islamabad", "Tokyo", "Seoul", "Pyongyang", "Brasilia", "Buenos Aires",
-    "Geneva", "Vienna", "Brussels", "New York", "Helsinki", "Minsk", "Tbilisi", "Baku",
-    "Yerevan", "Astana", "Doha", "Abu Dhabi", "Munich", "Davos", "Sochi", "Istanbul",
-    "Singapore", "Jakarta", "Nairobi", "Addis Ababa", "Pretoria", "Ottawa", "Canberra",
+    "Moscow",
+    "Washington",
+    "Kyiv",
+    "Beijing",
+    "Paris",
+    "Berlin",
+    "London",
+    "Rome",
+    "Madrid",
+    "Warsaw",
+    "Ankara",
+    "Tehran",
+    "Jerusalem",
+    "Damascus",
+    "Riyadh",
+    "Cairo",
+    "New Delhi",
+    "Islamabad",
+    "Tokyo",
+    "Seoul",
+    "Pyongyang",
+    "Brasilia",
+    "Buenos Aires",
+    "Geneva",
+    "Vienna",
+    "Brussels",
+    "New York",
+    "Helsinki",
+    "Minsk",
+    "Tbilisi",
+    "Baku",
+    "Yerevan",
+    "Astana",
+    "Doha",
+    "Abu Dhabi",
+    "Munich",
+    "Davos",
+    "Sochi",
+    "Istanbul",
+    "Singapore",
+    "Jakarta",
+    "Nairobi",
+    "Addis Ababa",
+    "Pretoria",
+    "Ottawa",
+    "Canberra",
 ];
 
 const TOPICS: &[&str] = &[
-    "sanctions relief", "arms control", "the ceasefire", "prisoner exchanges",
-    "energy security", "the grain corridor", "nuclear talks", "border demarcation",
-    "humanitarian access", "the peace plan", "trade tariffs", "visa restrictions",
-    "maritime security", "cyber attacks", "election interference", "refugee flows",
-    "military exercises", "the gas pipeline", "diplomatic expulsions", "debt relief",
-    "climate finance", "missile deployments", "the embassy closure", "the summit agenda",
-    "troop withdrawals", "the normalization proposal", "extradition requests",
-    "oil production quotas", "the investigation", "the detained journalists",
+    "sanctions relief",
+    "arms control",
+    "the ceasefire",
+    "prisoner exchanges",
+    "energy security",
+    "the grain corridor",
+    "nuclear talks",
+    "border demarcation",
+    "humanitarian access",
+    "the peace plan",
+    "trade tariffs",
+    "visa restrictions",
+    "maritime security",
+    "cyber attacks",
+    "election interference",
+    "refugee flows",
+    "military exercises",
+    "the gas pipeline",
+    "diplomatic expulsions",
+    "debt relief",
+    "climate finance",
+    "missile deployments",
+    "the embassy closure",
+    "the summit agenda",
+    "troop withdrawals",
+    "the normalization proposal",
+    "extradition requests",
+    "oil production quotas",
+    "the investigation",
+    "the detained journalists",
 ];
 
 const TAGS: &[&str] = &[
-    "russia-us-reset", "sanctions", "arms-control", "ceasefire", "energy", "nuclear",
-    "grain-deal", "humanitarian", "elections", "cyber", "trade", "migration", "maritime",
-    "climate", "summit", "expulsions", "pipeline", "missiles", "peace-talks", "detentions",
-    "g20-summit", "un-general-assembly", "security-council", "border", "espionage",
-    "disinformation", "prisoner-swap", "embargo", "recognition", "visa", "debt",
-    "oil", "gas", "troops", "drills", "airspace", "embassy", "extradition", "aid",
-    "reconstruction", "refugees", "water-rights", "minorities", "referendum", "treaty",
-    "inspections", "blockade", "mediation", "normalization", "tariffs",
+    "russia-us-reset",
+    "sanctions",
+    "arms-control",
+    "ceasefire",
+    "energy",
+    "nuclear",
+    "grain-deal",
+    "humanitarian",
+    "elections",
+    "cyber",
+    "trade",
+    "migration",
+    "maritime",
+    "climate",
+    "summit",
+    "expulsions",
+    "pipeline",
+    "missiles",
+    "peace-talks",
+    "detentions",
+    "g20-summit",
+    "un-general-assembly",
+    "security-council",
+    "border",
+    "espionage",
+    "disinformation",
+    "prisoner-swap",
+    "embargo",
+    "recognition",
+    "visa",
+    "debt",
+    "oil",
+    "gas",
+    "troops",
+    "drills",
+    "airspace",
+    "embassy",
+    "extradition",
+    "aid",
+    "reconstruction",
+    "refugees",
+    "water-rights",
+    "minorities",
+    "referendum",
+    "treaty",
+    "inspections",
+    "blockade",
+    "mediation",
+    "normalization",
+    "tariffs",
 ];
 
 const MEDIUMS: &[&str] = &[
-    "press briefing", "remarks to reporters", "conference call with reporters",
-    "televised address", "interview", "statement on Telegram", "post on X",
-    "joint press conference", "written statement", "parliamentary hearing",
-    "speech at the General Assembly", "radio interview",
+    "press briefing",
+    "remarks to reporters",
+    "conference call with reporters",
+    "televised address",
+    "interview",
+    "statement on Telegram",
+    "post on X",
+    "joint press conference",
+    "written statement",
+    "parliamentary hearing",
+    "speech at the General Assembly",
+    "radio interview",
 ];
 
 const ACTION_KINDS: &[(&str, u32)] = &[
-    ("meeting", 220), ("call", 160), ("visit", 120), ("proposal", 80), ("agreement", 60),
-    ("sanction", 70), ("report", 60), ("appointment", 40), ("dismissal", 30),
-    ("expulsion", 25), ("legislation", 30), ("military", 40), ("other", 30),
-    ("humanitarian aid", 20), ("prisoner exchange", 15),
+    ("meeting", 220),
+    ("call", 160),
+    ("visit", 120),
+    ("proposal", 80),
+    ("agreement", 60),
+    ("sanction", 70),
+    ("report", 60),
+    ("appointment", 40),
+    ("dismissal", 30),
+    ("expulsion", 25),
+    ("legislation", 30),
+    ("military", 40),
+    ("other", 30),
+    ("humanitarian aid", 20),
+    ("prisoner exchange", 15),
 ];
 
 const CAMEO: &[(&str, &str, u8)] = &[
-    ("036", "CONSULT", 1), ("040", "CONSULT", 1), ("042", "CONSULT", 1), ("043", "CONSULT", 1),
-    ("057", "AGREE", 1), ("061", "COOPERATE", 2), ("071", "AID", 2), ("111", "REJECT", 3),
-    ("112", "ACCUSE", 3), ("130", "THREATEN", 3), ("163", "SANCTION", 3), ("166", "EXPEL", 3),
-    ("172", "SANCTION", 3), ("190", "ASSAULT", 4), ("195", "ASSAULT", 4),
+    ("036", "CONSULT", 1),
+    ("040", "CONSULT", 1),
+    ("042", "CONSULT", 1),
+    ("043", "CONSULT", 1),
+    ("057", "AGREE", 1),
+    ("061", "COOPERATE", 2),
+    ("071", "AID", 2),
+    ("111", "REJECT", 3),
+    ("112", "ACCUSE", 3),
+    ("130", "THREATEN", 3),
+    ("163", "SANCTION", 3),
+    ("166", "EXPEL", 3),
+    ("172", "SANCTION", 3),
+    ("190", "ASSAULT", 4),
+    ("195", "ASSAULT", 4),
 ];
 
 const STANCES: &[&str] = &[
-    "confirms", "denies", "declines", "supports", "opposes", "criticizes", "questions", "neutral",
+    "confirms",
+    "denies",
+    "declines",
+    "supports",
+    "opposes",
+    "criticizes",
+    "questions",
+    "neutral",
 ];
 
 const FORMS: &[&str] = &["direct", "partial", "indirect", "paraphrase"];
@@ -380,7 +730,9 @@ fn edtf(rng: &mut Rng, days: i64, plain: bool) -> String {
             let h = rng.below(24);
             let mi = rng.below(60);
             let s = rng.below(60);
-            let off = *rng.pick(&["Z", "+03:00", "-04:00", "-05:00", "+01:00", "+02:00", "+08:00", "+05:30", "+09:00"]);
+            let off = *rng.pick(&[
+                "Z", "+03:00", "-04:00", "-05:00", "+01:00", "+02:00", "+08:00", "+05:30", "+09:00",
+            ]);
             format!("{}T{h:02}:{mi:02}:{s:02}{off}", day(days))
         }
         893..=942 => {
@@ -402,9 +754,21 @@ fn edtf(rng: &mut Rng, days: i64, plain: bool) -> String {
         }
         953..=984 => {
             let end = (days + rng.range(1, 90)).min(LAST_DAY);
-            let a = if rng.chance(500) { day(days) } else { month(days) };
-            let b = if rng.chance(600) { day(end) } else { month(end) };
-            if a >= b { day(days) } else { format!("{a}/{b}") }
+            let a = if rng.chance(500) {
+                day(days)
+            } else {
+                month(days)
+            };
+            let b = if rng.chance(600) {
+                day(end)
+            } else {
+                month(end)
+            };
+            if a >= b {
+                day(days)
+            } else {
+                format!("{a}/{b}")
+            }
         }
         _ => match rng.below(3) {
             0 => format!("{}/..", day(days)),
@@ -530,7 +894,14 @@ fn ev_id(e: (bool, u32)) -> String {
 }
 
 impl Gen {
-    fn actor(&mut self, id: String, name: String, kind: &str, country: Option<&str>, extra: impl FnOnce(&mut Rng, &mut Obj)) -> usize {
+    fn actor(
+        &mut self,
+        id: String,
+        name: String,
+        kind: &str,
+        country: Option<&str>,
+        extra: impl FnOnce(&mut Rng, &mut Obj),
+    ) -> usize {
         let mut o = Obj::new(&mut self.buf, "actor");
         o.str("id", &id);
         o.str("name", &name);
@@ -552,17 +923,29 @@ impl Gen {
             let id = slug(name);
             wikidata += 7;
             let q = wikidata;
-            let s = self.actor(id.clone(), name.to_string(), "state", Some(code), |rng, o| {
-                if rng.chance(500) {
-                    o.strs("aliases", &[code.to_string()]);
-                }
-                o.str("description", &format!("The state of {name}"));
-                o.str("wikidata", &format!("Q{q}"));
-            });
+            let s = self.actor(
+                id.clone(),
+                name.to_string(),
+                "state",
+                Some(code),
+                |rng, o| {
+                    if rng.chance(500) {
+                        o.strs("aliases", &[code.to_string()]);
+                    }
+                    o.str("description", &format!("The state of {name}"));
+                    o.str("wikidata", &format!("Q{q}"));
+                },
+            );
             self.cast.states.push(s);
-            let g = self.actor(format!("gov-{id}"), format!("Government of {name}"), "government", Some(code), |_, o| {
-                o.strs("aliases", &[format!("{name} government")]);
-            });
+            let g = self.actor(
+                format!("gov-{id}"),
+                format!("Government of {name}"),
+                "government",
+                Some(code),
+                |_, o| {
+                    o.strs("aliases", &[format!("{name} government")]);
+                },
+            );
             self.cast.governments.push(g);
         }
         // Ministries, parliaments and parties of the first states.
@@ -571,42 +954,77 @@ impl Gen {
                 if self.cast.all.len() >= total / 3 {
                     break;
                 }
-                let o = self.actor(format!("{}-{part}", slug(name)), format!("{pname} of {name}"), kind, Some(code), |_, _| {});
+                let o = self.actor(
+                    format!("{}-{part}", slug(name)),
+                    format!("{pname} of {name}"),
+                    kind,
+                    Some(code),
+                    |_, _| {},
+                );
                 self.cast.orgs.push(o);
             }
         }
         for &(id, name, alias) in INTL_ORGS.iter().take((total / 20).max(4)) {
-            let o = self.actor(id.to_string(), name.to_string(), "organization", None, |_, o| {
-                o.strs("aliases", &[alias.to_string()]);
-            });
+            let o = self.actor(
+                id.to_string(),
+                name.to_string(),
+                "organization",
+                None,
+                |_, o| {
+                    o.strs("aliases", &[alias.to_string()]);
+                },
+            );
             self.cast.orgs.push(o);
         }
         let n_media = (total / 12).max(5);
         for i in 0..n_media {
-            let (name, id) = if i < OUTLETS.len() {
-                (OUTLETS[i].to_string(), slug(OUTLETS[i]))
+            let (name, id) = if let Some(outlet) = OUTLETS.get(i) {
+                (outlet.to_string(), slug(outlet))
             } else {
                 let city = self.rng.pick(CITIES);
-                let noun = self.rng.pick(&["Herald", "Tribune", "Courier", "Gazette", "Observer", "Post", "Times", "Daily"]);
-                (format!("The {city} {noun} {i}"), slug(&format!("{city}-{noun}-{i}")))
+                let noun = self.rng.pick(&[
+                    "Herald", "Tribune", "Courier", "Gazette", "Observer", "Post", "Times", "Daily",
+                ]);
+                (
+                    format!("The {city} {noun} {i}"),
+                    slug(&format!("{city}-{noun}-{i}")),
+                )
             };
             let m = self.actor(id, name, "media", None, |_, _| {});
             self.cast.media.push(m);
         }
         for &(code, name) in &COUNTRIES[..(n_states / 3).max(3)] {
-            let p = self.actor(format!("public-{}", code.to_ascii_lowercase()), format!("Readers in {name}"), "public", Some(code), |_, o| {
-                o.str("description", &format!("Reader comments and letters from {name}"));
-            });
+            let p = self.actor(
+                format!("public-{}", code.to_ascii_lowercase()),
+                format!("Readers in {name}"),
+                "public",
+                Some(code),
+                |_, o| {
+                    o.str(
+                        "description",
+                        &format!("Reader comments and letters from {name}"),
+                    );
+                },
+            );
             self.cast.public.push(p);
         }
         // The heavy speakers, then everybody else.
         for (k, n) in ["1", "2", "3"].iter().enumerate() {
             let (code, cname) = COUNTRIES[k % n_states];
             let alias = CYRILLIC_NAMES[k % CYRILLIC_NAMES.len()].to_string();
-            let h = self.actor(format!("speaker-heavy-{n}"), format!("Heavy Speaker {n}"), "person", Some(code), |_, o| {
-                o.strs("aliases", &[alias]);
-                o.str("description", &format!("Spokesperson of the foreign ministry of {cname}"));
-            });
+            let h = self.actor(
+                format!("speaker-heavy-{n}"),
+                format!("Heavy Speaker {n}"),
+                "person",
+                Some(code),
+                |_, o| {
+                    o.strs("aliases", &[alias]);
+                    o.str(
+                        "description",
+                        &format!("Spokesperson of the foreign ministry of {cname}"),
+                    );
+                },
+            );
             self.cast.heavy[k] = h;
             self.cast.people.push(h);
         }
@@ -618,18 +1036,28 @@ impl Gen {
             let (code, cname) = *self.rng.pick(&COUNTRIES[..n_states]);
             let role = *self.rng.pick(ROLES);
             let name = format!("{} {}", title(first), title(last));
-            let p = self.actor(format!("{first}-{last}-{i}"), name, "person", Some(code), |rng, o| {
-                if rng.chance(200) {
-                    o.strs("aliases", &[format!("{} {}", &title(first)[..1], title(last))]);
-                }
-                if rng.chance(700) {
-                    o.str("description", &format!("{} of {cname}", title(role)));
-                }
-            });
+            let p = self.actor(
+                format!("{first}-{last}-{i}"),
+                name,
+                "person",
+                Some(code),
+                |rng, o| {
+                    if rng.chance(200) {
+                        o.strs(
+                            "aliases",
+                            &[format!("{} {}", &title(first)[..1], title(last))],
+                        );
+                    }
+                    if rng.chance(700) {
+                        o.str("description", &format!("{} of {cname}", title(role)));
+                    }
+                },
+            );
             self.cast.people.push(p);
         }
         let c = &mut self.cast;
-        c.speakers.extend(c.people.iter().filter(|p| !c.heavy.contains(p)));
+        c.speakers
+            .extend(c.people.iter().filter(|p| !c.heavy.contains(p)));
         c.speakers.extend(&c.governments);
         c.speakers.extend(&c.states);
         c.speakers.extend(&c.orgs);
@@ -649,14 +1077,33 @@ impl Gen {
     }
 
     fn affiliations(&mut self, n: usize) {
-        let orgs: Vec<usize> = self.cast.governments.iter().chain(&self.cast.orgs).chain(&self.cast.media).copied().collect();
+        let orgs: Vec<usize> = self
+            .cast
+            .governments
+            .iter()
+            .chain(&self.cast.orgs)
+            .chain(&self.cast.media)
+            .copied()
+            .collect();
         for k in 0..n {
             let person = self.cast.people[k % self.cast.people.len()];
             let org = *self.rng.pick(&orgs);
             let role = *self.rng.pick(ROLES);
             let start = self.rng.range(FIRST_DAY - 3000, LAST_DAY - 400);
-            let from = if self.rng.chance(600) { Some(if self.rng.chance(700) { day(start) } else { month(start) }) } else { None };
-            let until = if from.is_some() && self.rng.chance(300) { Some(day(start + self.rng.range(60, 3000))) } else { None };
+            let from = if self.rng.chance(600) {
+                Some(if self.rng.chance(700) {
+                    day(start)
+                } else {
+                    month(start)
+                })
+            } else {
+                None
+            };
+            let until = if from.is_some() && self.rng.chance(300) {
+                Some(day(start + self.rng.range(60, 3000)))
+            } else {
+                None
+            };
             let sources = self.rng.chance(400).then(|| self.sources(start));
             let c = &self.cast.all;
             let mut o = Obj::new(&mut self.buf, "affiliation");
@@ -704,7 +1151,11 @@ impl Gen {
                 );
             }
             if self.rng.chance(400) {
-                let _ = write!(s, ",\"published\":\"{}\"", day((days + self.rng.range(0, 3)).min(LAST_DAY)));
+                let _ = write!(
+                    s,
+                    ",\"published\":\"{}\"",
+                    day((days + self.rng.range(0, 3)).min(LAST_DAY))
+                );
             }
             if self.rng.chance(50) {
                 let _ = write!(s, ",\"retrieved\":\"{}\"", day(LAST_DAY));
@@ -764,7 +1215,7 @@ impl Gen {
                 "T" => out.push_str(*self.rng.pick(TOPICS)),
                 "P" => out.push_str(*self.rng.pick(CITIES)),
                 _ => {
-                    let y = civil(days).0 - self.rng.range(0, 6) as i64;
+                    let y = civil(days).0 - self.rng.range(0, 6);
                     let _ = write!(out, "{y}");
                 }
             }
@@ -840,14 +1291,28 @@ impl Gen {
         };
         let text = self.text(days);
         let form = self.rng.chance(600).then(|| *self.rng.pick(FORMS));
-        let language = if self.rng.chance(500) { Some("en") } else if self.rng.chance(100) { Some(*self.rng.pick(LANGS)) } else { None };
+        let language = if self.rng.chance(500) {
+            Some("en")
+        } else if self.rng.chance(100) {
+            Some(*self.rng.pick(LANGS))
+        } else {
+            None
+        };
         let original = self.rng.chance(50).then(|| {
             let k = self.rng.below(ORIGINALS.len());
             (LANGS[k], ORIGINALS[k])
         });
         let medium = self.rng.chance(400).then(|| *self.rng.pick(MEDIUMS));
-        let to = if self.rng.chance(200) { self.some_actors(2, speaker) } else { Vec::new() };
-        let mentions = if self.rng.chance(400) { self.some_actors(3, speaker) } else { Vec::new() };
+        let to = if self.rng.chance(200) {
+            self.some_actors(2, speaker)
+        } else {
+            Vec::new()
+        };
+        let mentions = if self.rng.chance(400) {
+            self.some_actors(3, speaker)
+        } else {
+            Vec::new()
+        };
         let mut about = Vec::new();
         if self.rng.chance(300) {
             for _ in 0..1 + self.rng.below(2) {
@@ -933,7 +1398,11 @@ impl Gen {
         }
         let actor_name = self.cast.all[actor].name.clone();
         let summary = self.summary(&actor_name, days);
-        let targets = if self.rng.chance(750) { self.some_actors(3, actor) } else { Vec::new() };
+        let targets = if self.rng.chance(750) {
+            self.some_actors(3, actor)
+        } else {
+            Vec::new()
+        };
         let codes = self.rng.chance(500).then(|| {
             let (cameo, plover, quad) = *self.rng.pick(CAMEO);
             let goldstein = self.rng.range(-100, 100) as f64 / 10.0;
@@ -944,7 +1413,11 @@ impl Gen {
             }
             let _ = write!(s, ",\"goldstein\":{goldstein:.1}");
             if self.rng.chance(300) {
-                let _ = write!(s, ",\"intensity\":{:.1}", self.rng.range(0, 100) as f64 / 10.0);
+                let _ = write!(
+                    s,
+                    ",\"intensity\":{:.1}",
+                    self.rng.range(0, 100) as f64 / 10.0
+                );
             }
             s.push('}');
             s
@@ -985,11 +1458,17 @@ impl Gen {
             return None;
         }
         let n = self.live.len();
-        Some(if self.rng.chance(700) { n - 1 - self.rng.below(n.min(5000)) } else { self.rng.below(n) })
+        Some(if self.rng.chance(700) {
+            n - 1 - self.rng.below(n.min(5000))
+        } else {
+            self.rng.below(n)
+        })
     }
 
     fn correction(&mut self, days: i64) -> bool {
-        let Some(k) = self.live_target() else { return false };
+        let Some(k) = self.live_target() else {
+            return false;
+        };
         let target = self.events[self.live[k] as usize];
         let mut set = String::from("{");
         let statement = target.0;
@@ -1046,7 +1525,9 @@ impl Gen {
     }
 
     fn retraction(&mut self) -> bool {
-        let Some(k) = self.live_target() else { return false };
+        let Some(k) = self.live_target() else {
+            return false;
+        };
         let target = self.events[self.live.swap_remove(k) as usize];
         let reason = *self.rng.pick(&REASONS[3..]);
         let mut o = Obj::new(&mut self.buf, "retraction");
@@ -1095,11 +1576,19 @@ fn usage() -> String {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { events: 0, seed: 1, out: None, plain: false };
+    let mut a = Args {
+        events: 0,
+        seed: 1,
+        out: None,
+        plain: false,
+    };
     let mut it = std::env::args().skip(1);
     let mut have_events = false;
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value\n{}", usage()));
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| format!("{name} needs a value\n{}", usage()))
+        };
         match arg.as_str() {
             "--events" | "-n" => {
                 a.events = value("--events")?
@@ -1108,7 +1597,11 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| "--events: expected a whole number".to_string())?;
                 have_events = true;
             }
-            "--seed" => a.seed = value("--seed")?.parse().map_err(|_| "--seed: expected a whole number".to_string())?,
+            "--seed" => {
+                a.seed = value("--seed")?
+                    .parse()
+                    .map_err(|_| "--seed: expected a whole number".to_string())?
+            }
             "--out" | "-o" => a.out = Some(value("--out")?),
             "--plain-dates" => a.plain = true,
             "-h" | "--help" => return Err(usage()),
@@ -1159,7 +1652,11 @@ fn run(a: &Args) -> io::Result<Gen> {
     while g.written < n {
         // Roughly chronological, with reporting lag and backfill.
         let base = FIRST_DAY + (i as f64 / body as f64 * span) as i64;
-        let jitter = if g.rng.chance(50) { -g.rng.range(0, 2000) } else { g.rng.range(-45, 10) };
+        let jitter = if g.rng.chance(50) {
+            -g.rng.range(0, 2000)
+        } else {
+            g.rng.range(-45, 10)
+        };
         let days = (base + jitter).clamp(FIRST_DAY, LAST_DAY);
         let roll = g.rng.below(1000);
         let done = match roll {
