@@ -60,7 +60,8 @@ enum Command {
     Correct(log::CorrectArgs),
     /// Retract an earlier event (it stays in the log and in history).
     Retract(log::RetractArgs),
-    /// Import events from JSON Lines files (or - for standard input), atomically.
+    /// Import events, atomically: JSON Lines in the event format (bare events
+    /// or exported envelopes), or ICEWS, PLOVER and GDELT coded event data.
     Import(history::ImportArgs),
     /// Who said what, when: statements matching filters.
     Said(said::SaidArgs),

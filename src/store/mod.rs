@@ -125,30 +125,42 @@ pub struct Store {
 /// The most recently read log blocks, decompressed.
 #[derive(Default)]
 struct BlockCache {
-    entries: Vec<(u64, Rc<Block>)>,
+    entries: HashMap<u64, (u64, Rc<Block>)>,
+    clock: u64,
 }
 
 impl BlockCache {
-    const SIZE: usize = 8;
+    // About 25 MiB at most: queries that jump around the log (targets of
+    // "about", graph neighbourhoods) revisit blocks often.
+    const SIZE: usize = 256;
 
     fn get(&mut self, block: u64) -> Option<Rc<Block>> {
-        let i = self.entries.iter().position(|(b, _)| *b == block)?;
-        let hit = self.entries.remove(i);
-        let found = hit.1.clone();
-        self.entries.push(hit);
-        Some(found)
+        self.clock += 1;
+        let now = self.clock;
+        self.entries.get_mut(&block).map(|(used, b)| {
+            *used = now;
+            b.clone()
+        })
     }
 
     fn put(&mut self, block: u64, value: Rc<Block>) {
-        self.entries.retain(|(b, _)| *b != block);
-        if self.entries.len() >= Self::SIZE {
-            self.entries.remove(0);
+        self.clock += 1;
+        if self.entries.len() >= Self::SIZE && !self.entries.contains_key(&block) {
+            // Evict the least recently used block.
+            if let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(k, _)| *k)
+            {
+                self.entries.remove(&oldest);
+            }
         }
-        self.entries.push((block, value));
+        self.entries.insert(block, (self.clock, value));
     }
 
     fn forget_from(&mut self, block: u64) {
-        self.entries.retain(|(b, _)| *b < block);
+        self.entries.retain(|b, _| *b < block);
     }
 }
 
