@@ -131,20 +131,40 @@ pub fn applied(backend: &dyn Backend) -> Result<u64> {
 
 /// Bring the store's projections up to its head.
 pub fn catch_up(store: &Store) -> Result<()> {
-    let from = applied(store.backend())? + 1;
+    let backend = store.backend();
+    let from = applied(backend)? + 1;
     let head = store.head().seq;
+    if from == 1 && head > 0 {
+        // Nothing applied, yet something stored: a rebuild (or a first
+        // catch-up) was interrupted, and what it left is not a prefix of
+        // the projections that can be added to. Start from scratch.
+        for space in SPACES {
+            if backend.last(space)?.is_some() {
+                clear_all(backend)?;
+                break;
+            }
+        }
+    }
     if from <= head {
-        apply_range(store, store.backend(), from, head)?;
+        apply_range(store, backend, from, head)?;
     }
     Ok(())
 }
 
 /// Drop every projection and replay the whole log into them.
 pub fn rebuild(store: &Store) -> Result<()> {
-    for space in SPACES {
-        store.backend().clear(space)?;
-    }
+    clear_all(store.backend())?;
     apply_range(store, store.backend(), 1, store.head().seq)
+}
+
+/// Empty every projection space, forgetting what was applied first: killed
+/// part way, this leaves nothing applied, and the next catch-up starts over.
+fn clear_all(backend: &dyn Backend) -> Result<()> {
+    backend.clear(P_META)?;
+    for space in SPACES.iter().filter(|s| **s != P_META) {
+        backend.clear(space)?;
+    }
+    Ok(())
 }
 
 /// Replay the whole log into a fresh in-memory backend, for comparing with
