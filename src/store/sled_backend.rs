@@ -18,6 +18,10 @@ pub struct SledBackend {
     db: sled::Db,
     trees: HashMap<&'static str, sled::Tree>,
     path: PathBuf,
+    /// Files not modified since a moment before this open were synced by
+    /// the process that wrote them (every write is synced before it is
+    /// acknowledged), or hold only writes that were never acknowledged.
+    synced_before: std::time::SystemTime,
 }
 
 impl SledBackend {
@@ -25,6 +29,11 @@ impl SledBackend {
     /// process to release it. `spaces` are the trees to open.
     pub fn open(path: &Path, spaces: &[&'static str], lock_timeout: Duration) -> Result<Self> {
         let started = Instant::now();
+        // A margin for coarse file times: anything touched around the open
+        // is synced again.
+        let synced_before = std::time::SystemTime::now()
+            .checked_sub(Duration::from_secs(2))
+            .unwrap_or(std::time::UNIX_EPOCH);
         let mut cleaned = false;
         let db = loop {
             // A small page cache: the CLI opens the database on every call,
@@ -80,6 +89,7 @@ impl SledBackend {
             db,
             trees,
             path: path.to_path_buf(),
+            synced_before,
         })
     }
 
@@ -129,21 +139,31 @@ fn entry(r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry> {
     Ok((k.to_vec(), v.to_vec()))
 }
 
-/// fsync every file below `dir`, then the directory itself.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+/// fsync every file below `dir` modified since `since`, then the
+/// directory itself. A large database holds thousands of blob files that
+/// never change once written; an fsync costs a device flush even for a
+/// clean file, so those are left alone.
+fn sync_dir(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
     for item in std::fs::read_dir(dir)? {
         let item = item?;
         let path = item.path();
         let ty = item.file_type()?;
         if ty.is_dir() {
-            sync_dir(&path)?;
+            sync_dir(&path, since)?;
         } else if ty.is_file() {
             // sled replaces snapshot files as it goes: one that vanished
             // between listing and opening has nothing left to sync.
-            match File::open(&path) {
-                Ok(f) => f.sync_all()?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
+            };
+            let changed = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_or(true, |t| t >= since);
+            if changed {
+                file.sync_all()?;
             }
         }
     }
@@ -204,6 +224,7 @@ impl Backend for SledBackend {
 
     fn sync(&self) -> Result<()> {
         self.db.flush()?;
-        sync_dir(&self.path).map_err(|e| Error::io("cannot sync the database to disk", e))
+        sync_dir(&self.path, self.synced_before)
+            .map_err(|e| Error::io("cannot sync the database to disk", e))
     }
 }
