@@ -273,6 +273,7 @@ impl Projector<'_> {
             self.out.write(P_ACTORS, actors)?;
         }
         self.out.put(P_META, APPLIED, &seq_key(applied_to))?;
+        self.out.release()?;
         self.buffered = 0;
         Ok(())
     }

@@ -36,6 +36,13 @@ pub trait Backend {
     /// Make everything written so far survive a crash or power loss.
     fn sync(&self) -> Result<()>;
 
+    /// Hand what was written so far to the operating system, without
+    /// waiting for the disk, so the backend can free its memory. Big
+    /// imports call it as they go.
+    fn release(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Set one key.
     fn put(&self, space: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.write(space, vec![(key.to_vec(), Some(value.to_vec()))])

@@ -105,6 +105,10 @@ impl Backend for FaultyBackend {
         self.inner.clear(space)
     }
 
+    fn release(&self) -> Result<()> {
+        self.inner.release()
+    }
+
     fn sync(&self) -> Result<()> {
         let n = self.syncs.fetch_add(1, Ordering::SeqCst) + 1;
         if self.plan.fail_sync == Some(n) {

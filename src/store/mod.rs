@@ -336,17 +336,20 @@ impl Store {
         if let Some(b) = self.buckets.borrow().get(&bucket) {
             return Ok(b.clone());
         }
-        let b = match self.backend.get(IDS, &layout::bucket_key(bucket))? {
-            Some(bytes) => IdBucket::decode(bucket, &bytes)?,
-            None => IdBucket::default(),
-        };
-        let b = Rc::new(b);
+        let b = Rc::new(self.load_bucket(bucket)?);
         self.buckets.borrow_mut().insert(bucket, b.clone());
         Ok(b)
     }
 
+    fn load_bucket(&self, bucket: u64) -> Result<IdBucket> {
+        match self.backend.get(IDS, &layout::bucket_key(bucket))? {
+            Some(bytes) => IdBucket::decode(bucket, &bytes),
+            None => Ok(IdBucket::default()),
+        }
+    }
+
     /// Add ids to the index (written at once, visible when the head moves).
-    fn insert_ids(&self, ids: &HashMap<String, (u64, String)>) -> Result<()> {
+    fn insert_ids(&self, ids: &HashMap<String, (u64, Origin)>) -> Result<()> {
         let mut by_bucket: BTreeMap<u64, Vec<(&str, u64)>> = BTreeMap::new();
         for (id, (seq, _)) in ids {
             by_bucket
@@ -391,7 +394,11 @@ impl Store {
         let mut writes = Vec::new();
         let mut updated = Vec::new();
         for (b, change) in changes {
-            let mut bucket = (*self.bucket(b)?).clone();
+            let cached = self.buckets.borrow().get(&b).cloned();
+            let mut bucket = match cached {
+                Some(c) => (*c).clone(),
+                None => self.load_bucket(b)?,
+            };
             change(&mut bucket);
             let value = if bucket.ids.is_empty() {
                 None
@@ -406,6 +413,12 @@ impl Store {
         }
         self.backend.write(IDS, writes)?;
         let mut cache = self.buckets.borrow_mut();
+        if updated.len() > 64 {
+            // A big import touched most buckets: keeping them all decoded
+            // would hold the whole index in memory for nothing.
+            cache.clear();
+            return Ok(());
+        }
         for (b, bucket) in updated {
             cache.insert(b, bucket);
         }
@@ -674,6 +687,65 @@ pub struct Summary {
     pub projections_behind: Option<String>,
 }
 
+/// Where an event of a batch came from (a file and line), kept small:
+/// a big import holds one for every event.
+#[derive(Debug, Clone, Default)]
+struct Origin {
+    file: Option<Rc<str>>,
+    line: Option<u64>,
+}
+
+impl Origin {
+    fn is_empty(&self) -> bool {
+        self.file.is_none() && self.line.is_none()
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}"),
+            (Some(file), None) => f.write_str(file),
+            (None, Some(line)) => write!(f, "line {line}"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// File names shared by the origins of one batch.
+#[derive(Default)]
+struct Origins {
+    files: HashMap<String, Rc<str>>,
+}
+
+impl Origins {
+    /// `FILE:LINE` (or any text) as an [`Origin`].
+    fn intern(&mut self, origin: &str) -> Origin {
+        if origin.is_empty() {
+            return Origin::default();
+        }
+        let (file, line) = match origin.rsplit_once(':') {
+            Some((file, line)) => match line.parse::<u64>() {
+                Ok(n) => (file, Some(n)),
+                Err(_) => (origin, None),
+            },
+            None => (origin, None),
+        };
+        let file = match self.files.get(file) {
+            Some(f) => f.clone(),
+            None => {
+                let f: Rc<str> = Rc::from(file);
+                self.files.insert(file.to_string(), f.clone());
+                f
+            }
+        };
+        Origin {
+            file: Some(file),
+            line,
+        }
+    }
+}
+
 /// An envelope ready to be written.
 struct Staged {
     seq: u64,
@@ -696,7 +768,10 @@ pub struct Batch<'s> {
     pending: Vec<Vec<u8>>,
     /// Whether this batch's ids were written to the index.
     ids_written: bool,
-    ids: HashMap<String, (u64, String)>,
+    /// How many times staged envelopes were handed to the backend.
+    flushes: u64,
+    ids: HashMap<String, (u64, Origin)>,
+    origins: Origins,
     actors: HashSet<String>,
     amends: HashMap<u64, Vec<u64>>,
     retracted: HashSet<u64>,
@@ -720,7 +795,9 @@ impl<'s> Batch<'s> {
             store,
             pending: Vec::new(),
             ids_written: false,
+            flushes: 0,
             ids: HashMap::new(),
+            origins: Origins::default(),
             actors: HashSet::new(),
             amends: HashMap::new(),
             retracted: HashSet::new(),
@@ -900,7 +977,8 @@ impl<'s> Batch<'s> {
         let seq = raw.seq;
         let id = raw.id.clone();
         self.pending.push(raw.bytes);
-        self.ids.insert(id.clone(), (seq, origin.to_string()));
+        let origin = self.origins.intern(origin);
+        self.ids.insert(id.clone(), (seq, origin));
         match event {
             Event::Actor(a) if self.actors.insert(a.id.clone()) => {
                 if let Some(list) = self.actor_ids.as_mut() {
@@ -980,9 +1058,15 @@ impl<'s> Batch<'s> {
         ));
         blocks.push((block_no, current));
         self.store.backend.write(LOG, writes)?;
-        let mut cache = self.store.blocks.borrow_mut();
-        for (no, b) in blocks {
-            cache.put(no, Rc::new(b));
+        {
+            let mut cache = self.store.blocks.borrow_mut();
+            for (no, b) in blocks {
+                cache.put(no, Rc::new(b));
+            }
+        }
+        self.flushes += 1;
+        if self.flushes % 16 == 0 {
+            self.store.backend.release()?;
         }
         Ok(())
     }
@@ -1034,7 +1118,7 @@ impl<'s> Batch<'s> {
             });
         }
         let first = match self.ids.get(id) {
-            Some((_, o)) if !o.is_empty() => o.clone(),
+            Some((_, o)) if !o.is_empty() => o.to_string(),
             _ => format!("seq {seq} of the log"),
         };
         let _ = origin;

@@ -222,6 +222,12 @@ impl Backend for SledBackend {
         Ok(())
     }
 
+    fn release(&self) -> Result<()> {
+        // sled keeps every write in memory until it is flushed.
+        self.db.flush()?;
+        Ok(())
+    }
+
     fn sync(&self) -> Result<()> {
         self.db.flush()?;
         sync_dir(&self.path, self.synced_before)
