@@ -903,6 +903,56 @@ fn ids_of_64_characters_are_accepted_and_longer_ones_refused() {
     }
 }
 
+/// Short fields (names, roles, places, outlets, urls, tags...) are capped
+/// at 4096 bytes, beyond the limits EVENTS.md names.
+#[test]
+fn short_fields_of_4096_bytes_are_accepted_and_longer_ones_refused() {
+    let db = Db::new();
+    db.import_fixture("example.jsonl");
+    let at = "n".repeat(4096);
+    let over = format!("{at}n");
+    let cases = [
+        (
+            "name",
+            json!({"type":"actor","id":"short-a","name":at,"kind":"person"}),
+            json!({"type":"actor","id":"short-b","name":over,"kind":"person"}),
+        ),
+        (
+            "role",
+            json!({"type":"affiliation","actor":"peskov","org":"kremlin","role":at}),
+            json!({"type":"affiliation","actor":"peskov","org":"kremlin","role":over}),
+        ),
+        (
+            "sources[0].outlet",
+            json!({"type":"statement","date":"2017","speaker":"peskov","text":"a","sources":[{"outlet":at}]}),
+            json!({"type":"statement","date":"2017","speaker":"peskov","text":"b","sources":[{"outlet":over}]}),
+        ),
+        (
+            "tags[0]",
+            json!({"type":"statement","date":"2017","speaker":"peskov","text":"c","tags":[at]}),
+            json!({"type":"statement","date":"2017","speaker":"peskov","text":"d","tags":[over]}),
+        ),
+    ];
+    for (field, fits, too_long) in cases {
+        let out = accepted(&db, "short.jsonl", &lines(&[&fits.to_string()]));
+        assert!(out.contains("imported 1 new event"), "{field}: {out}");
+        let before = db.export();
+        let err = refused(
+            &db,
+            &before,
+            "short.jsonl",
+            &lines(&[&too_long.to_string()]),
+            1,
+        );
+        assert!(
+            err.contains(&format!(
+                "field \"{field}\": \"4097 bytes\" is too long (at most 4096 bytes)"
+            )),
+            "{err}"
+        );
+    }
+}
+
 /// An event as large as a line may be still makes an export line that
 /// imports again: the backup stays lossless at the limit.
 #[test]
