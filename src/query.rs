@@ -137,6 +137,62 @@ impl Record {
     }
 }
 
+/// How an actor takes part in the log: events per role, and its
+/// affiliations, as the log stands at `as_of`.
+#[derive(Debug, Clone, Default)]
+pub struct Involvement {
+    pub counts: std::collections::BTreeMap<Role, u64>,
+    /// Affiliations where the actor is the member or the organisation.
+    pub affiliations: Vec<Current>,
+    /// Events involving the actor in any role.
+    pub events: u64,
+}
+
+/// Count an actor's events by role. The index lists are exact for events
+/// that no correction or retraction touched, so only those few are read.
+pub fn involvement(store: &Store, actor: &str, as_of: u64) -> Result<Involvement> {
+    let backend = store.backend();
+    let amended = projection::amended(backend)?;
+    let mut out = Involvement::default();
+    let mut all = HashSet::new();
+    for role in Role::ALL {
+        let mut n = 0;
+        for seq in projection::involving(backend, actor, &[role])? {
+            if seq > as_of {
+                break;
+            }
+            let holds = if amended.contains(&seq) || matches!(role, Role::Member | Role::Org) {
+                match view::current(store, seq, as_of)? {
+                    Some(cur) if cur.retracted.is_none() => {
+                        let holds = projection::roles(&cur.event)
+                            .iter()
+                            .any(|(r, who)| *r == role && *who == actor);
+                        if holds && matches!(role, Role::Member | Role::Org) {
+                            if !out.affiliations.iter().any(|a| a.seq == cur.seq) {
+                                out.affiliations.push(cur);
+                            }
+                        }
+                        holds
+                    }
+                    _ => false,
+                }
+            } else {
+                true
+            };
+            if holds {
+                n += 1;
+                all.insert(seq);
+            }
+        }
+        if n > 0 {
+            out.counts.insert(role, n);
+        }
+    }
+    out.affiliations.sort_by_key(|a| a.seq);
+    out.events = all.len() as u64;
+    Ok(out)
+}
+
 /// Case-insensitive (Unicode-aware) substring search.
 pub fn text_matches(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)

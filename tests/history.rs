@@ -399,3 +399,27 @@ fn export_keeps_corrections_and_retractions_byte_for_byte() {
         "the copy answers exactly as the original"
     );
 }
+
+#[test]
+fn actor_show_counts_follow_corrections_and_retractions() {
+    let db = story();
+    let made = |who: &str| -> u64 {
+        let v: Value = serde_json::from_str(&db.ok(&["actor", "show", who, "--json"])).unwrap();
+        v["counts"]["statements made"].as_u64().unwrap_or(0)
+    };
+    let (peskov, kremlin) = (made("peskov"), made("kremlin"));
+    assert_eq!(peskov, 2);
+    db.ok(&[
+        "correct",
+        "peskov-no-reciprocity",
+        "--set",
+        "speaker=kremlin",
+        "--reason",
+        "the Kremlin's statement",
+    ]);
+    assert_eq!(made("peskov"), peskov - 1);
+    assert_eq!(made("kremlin"), kremlin + 1);
+    db.ok(&["retract", "peskov-confirms-proposals", "--reason", "r"]);
+    assert_eq!(made("peskov"), peskov - 2);
+    db.ok(&["verify"]);
+}

@@ -11,7 +11,7 @@ use demarche::event::{
     ActionTaken, ActorKind, ActorRegistered, AffiliationDeclared, Codes, CorrectionIssued, Event,
     Form, Original, RetractionIssued, Source, Stance, StatementMade,
 };
-use demarche::projection::{self, Role};
+use demarche::projection::Role;
 use demarche::store::{Mode, Outcome, Store};
 
 use super::output::table;
@@ -306,40 +306,50 @@ pub fn actor(cmd: ActorCommand, ctx: &Context, out: &mut Out) -> Result<()> {
     }
 }
 
+/// Actors involved in more events than this get counts, not a listing of
+/// every relation, from `actor show`.
+const RELATIONS_LIMIT: u64 = 2000;
+
 fn show_actor(store: &Store, id: &str, json: bool, out: &mut Out) -> Result<()> {
     let rec = store
         .actor(id)?
         .ok_or_else(|| Error::NotFound(format!("unknown actor \"{id}\"")))?;
     let head = store.head().seq;
+    let involvement = demarche::query::involvement(store, id, head)?;
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut affiliations = Vec::new();
-    for seq in projection::involving(store.backend(), id, &Role::ALL)? {
-        let Some(cur) = demarche::view::current(store, seq, head)? else {
-            continue;
+    for (role, n) in &involvement.counts {
+        let label = match role {
+            Role::Speaker => "statements made",
+            Role::Addressee => "statements addressed to",
+            Role::Mention => "statements mentioning",
+            Role::Actor => "actions taken",
+            Role::Target => "actions targeting",
+            Role::Member => "affiliations",
+            Role::Org => "members",
         };
-        if cur.retracted.is_some() {
-            continue;
-        }
-        for (role, who) in projection::roles(&cur.event) {
-            if who != id {
-                continue;
-            }
-            let label = match role {
-                Role::Speaker => "statements made",
-                Role::Addressee => "statements addressed to",
-                Role::Mention => "statements mentioning",
-                Role::Actor => "actions taken",
-                Role::Target => "actions targeting",
-                Role::Member => "affiliations",
-                Role::Org => "members",
-            };
-            *counts.entry(label).or_default() += 1;
-        }
-        if let Event::Affiliation(a) = &cur.event {
-            affiliations.push((cur.id.clone(), a.clone()));
-        }
+        counts.insert(label, *n);
     }
-    let relations = super::views::actor_relations(store, id)?;
+    let affiliations: Vec<(String, demarche::event::AffiliationDeclared)> = involvement
+        .affiliations
+        .iter()
+        .filter_map(|c| match &c.event {
+            Event::Affiliation(a) => Some((c.id.clone(), a.clone())),
+            _ => None,
+        })
+        .collect();
+    // The relations come from the graph around the actor, which reads every
+    // event that involves it: listed in full for all but the busiest actors.
+    let relations = if involvement.events <= RELATIONS_LIMIT {
+        super::views::actor_relations(store, id)?
+    } else {
+        super::views::ActorRelations {
+            lines: vec![format!(
+                "  relations:   {} events; see `demarche graph --around {id}`",
+                involvement.events
+            )],
+            json: Value::Null,
+        }
+    };
     if json {
         let v = serde_json::json!({
             "actor": rec,
