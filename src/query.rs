@@ -167,10 +167,11 @@ pub fn involvement(store: &Store, actor: &str, as_of: u64) -> Result<Involvement
                         let holds = projection::roles(&cur.event)
                             .iter()
                             .any(|(r, who)| *r == role && *who == actor);
-                        if holds && matches!(role, Role::Member | Role::Org) {
-                            if !out.affiliations.iter().any(|a| a.seq == cur.seq) {
-                                out.affiliations.push(cur);
-                            }
+                        if holds
+                            && matches!(role, Role::Member | Role::Org)
+                            && !out.affiliations.iter().any(|a| a.seq == cur.seq)
+                        {
+                            out.affiliations.push(cur);
                         }
                         holds
                     }
