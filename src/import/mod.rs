@@ -88,7 +88,7 @@ pub fn known_actors(store: &Store) -> Result<HashSet<String>> {
 /// One input: a name for messages and a reader.
 pub struct Input {
     pub name: String,
-    pub reader: Box<dyn BufRead>,
+    pub reader: Box<dyn BufRead + Send>,
     /// Its size in bytes, when known (for progress).
     pub len: Option<u64>,
 }
@@ -194,7 +194,7 @@ pub fn describe(summary: &Summary, dry_run: bool) -> String {
 
 /// A reader that counts the bytes it hands out.
 pub struct Counting {
-    inner: Box<dyn BufRead>,
+    inner: Box<dyn BufRead + Send>,
     pub read: u64,
 }
 
