@@ -522,24 +522,10 @@ impl Store {
     /// Stored envelopes from `from` to the head, in log order. A seq that is
     /// missing from its block ends the scan with an error naming it.
     pub fn scan(&self, from: u64) -> impl Iterator<Item = Result<RawEnvelope>> + '_ {
-        let head = self.head.seq;
-        let mut seq = from.max(1);
-        std::iter::from_fn(move || {
-            if seq > head {
-                return None;
-            }
-            let at = seq;
-            seq += 1;
-            Some(match self.raw_any(at) {
-                Ok(Some(raw)) => Ok(raw),
-                Ok(None) => {
-                    seq = u64::MAX;
-                    Err(Error::Damaged(format!("seq {at}: missing from the log")))
-                }
-                Err(e) => {
-                    seq = u64::MAX;
-                    Err(e)
-                }
+        self.scan_lines(from).map(|item| {
+            item.and_then(|(seq, line)| {
+                RawEnvelope::from_bytes(&line)
+                    .map_err(|e| Error::Damaged(format!("seq {seq}: {e}")))
             })
         })
     }
