@@ -17,7 +17,7 @@ use crate::event::{ActorKind, Event, Ref};
 use crate::store::{key_seq, seq_key, Backend, Envelope, Store};
 use crate::view::{self, LogRead};
 
-/// "applied" → last seq applied.
+/// "applied" → last seq applied; "version" → [`VERSION`] of the layout.
 pub const P_META: &str = "p_meta";
 /// actor id → [`ActorRecord`] (JSON).
 pub const P_ACTORS: &str = "p_actors";
@@ -26,10 +26,13 @@ pub const P_ACTORS: &str = "p_actors";
 pub const P_INVOLVES: &str = "p_involves";
 /// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an event.
 pub const P_AMENDS: &str = "p_amends";
-/// Posting lists of the statements about an event, keyed by its seq.
+/// seq → stored line of every correction and retraction, so that applying
+/// them to an event reads a few small values instead of a log block each.
+pub const P_AMENDING: &str = "p_amending";
+/// Statements about events, as [`About`] buckets.
 pub const P_ABOUT: &str = "p_about";
-/// Posting lists of statements and actions keyed by the 17-byte date order
-/// key: scanned in key order they give the timeline.
+/// Statements and actions by date, as [`Timeline`] buckets: scanned in key
+/// order they give the timeline.
 pub const P_TIME: &str = "p_time";
 /// Posting lists keyed by tag, 0.
 pub const P_TAGS: &str = "p_tags";
@@ -42,10 +45,14 @@ pub const P_SAID: &str = "p_said";
 
 /// Every projection space.
 pub const SPACES: &[&str] = &[
-    P_SAID, P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
+    P_SAID, P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_AMENDING, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
 ];
 
 const APPLIED: &[u8] = b"applied";
+const VERSION_KEY: &[u8] = b"version";
+/// The layout of the projections. Projections written with another layout
+/// are dropped and replayed from the log on the next catch-up.
+pub const VERSION: &[u8] = b"3";
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -132,8 +139,12 @@ pub fn applied(backend: &dyn Backend) -> Result<u64> {
 /// Bring the store's projections up to its head.
 pub fn catch_up(store: &Store) -> Result<()> {
     let backend = store.backend();
-    let from = applied(backend)? + 1;
+    let mut from = applied(backend)? + 1;
     let head = store.head().seq;
+    if from > 1 && backend.get(P_META, VERSION_KEY)?.as_deref() != Some(VERSION) {
+        clear_all(backend)?;
+        from = 1;
+    }
     if from == 1 && head > 0 {
         // Nothing applied, yet something stored: a rebuild (or a first
         // catch-up) was interrupted, and what it left is not a prefix of
@@ -182,6 +193,8 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
         out,
         to,
         postings: HashMap::new(),
+        about: BTreeMap::new(),
+        time: BTreeMap::new(),
         said: BTreeMap::new(),
         actors: HashMap::new(),
         buffered: 0,
@@ -192,13 +205,13 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
             break;
         }
         let env = crate::store::decode_stored(&line)?;
+        p.apply(&env, &line)?;
         if let Event::Statement(s) = &env.event {
             p.said
                 .entry(s.speaker.clone())
                 .or_default()
                 .push((seq, line));
         }
-        p.apply(&env)?;
         p.buffered += 1;
         // Each flush rewrites the last chunk of every list it touches:
         // flushing seldom keeps that rewriting (and sled's garbage) small.
@@ -214,6 +227,10 @@ struct Projector<'a> {
     out: &'a dyn Backend,
     to: u64,
     postings: HashMap<(&'static str, Vec<u8>), Vec<u64>>,
+    /// (date order key, seq) pairs by [`Timeline`] bucket.
+    time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
+    /// (event, statement about it) pairs by [`About`] bucket.
+    about: BTreeMap<u64, Vec<(u64, u64)>>,
     /// Stored lines of statements, by speaker, for [`P_SAID`].
     said: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
     actors: HashMap<String, ActorRecord>,
@@ -250,6 +267,18 @@ impl Projector<'_> {
                 .or_default()
                 .extend(Postings::merge(self.out, space, &base, seqs)?);
         }
+        for (bucket, pairs) in std::mem::take(&mut self.about) {
+            writes
+                .entry(P_ABOUT)
+                .or_default()
+                .push(About::merge(self.out, bucket, pairs)?);
+        }
+        for (bucket, pairs) in std::mem::take(&mut self.time) {
+            writes
+                .entry(P_TIME)
+                .or_default()
+                .push(Timeline::merge(self.out, bucket, pairs)?);
+        }
         for (speaker, lines) in std::mem::take(&mut self.said) {
             writes
                 .entry(P_SAID)
@@ -272,13 +301,20 @@ impl Projector<'_> {
         if !actors.is_empty() {
             self.out.write(P_ACTORS, actors)?;
         }
-        self.out.put(P_META, APPLIED, &seq_key(applied_to))?;
+        self.out.write(
+            P_META,
+            vec![
+                (VERSION_KEY.to_vec(), Some(VERSION.to_vec())),
+                (APPLIED.to_vec(), Some(seq_key(applied_to).to_vec())),
+            ],
+        )?;
         self.out.release()?;
         self.buffered = 0;
         Ok(())
     }
 
-    fn apply(&mut self, env: &Envelope) -> Result<()> {
+    /// Apply one envelope; `line` is its stored line.
+    fn apply(&mut self, env: &Envelope, line: &[u8]) -> Result<()> {
         let seq = env.seq;
         self.add(P_TYPES, vec![type_letter(&env.event)], seq);
         match &env.event {
@@ -331,20 +367,28 @@ impl Projector<'_> {
                 rec.registrations.push(seq);
                 self.actors.insert(a.id.clone(), rec);
             }
-            Event::Correction(c) => self.amend(&c.target, seq, b'c', true)?,
-            Event::Retraction(r) => self.amend(&r.target, seq, b'r', false)?,
+            Event::Correction(c) => self.amend(&c.target, seq, line, b'c', true)?,
+            Event::Retraction(r) => self.amend(&r.target, seq, line, b'r', false)?,
             event => self.index(seq, event)?,
         }
         Ok(())
     }
 
-    fn amend(&mut self, target: &str, seq: u64, kind: u8, reindex: bool) -> Result<()> {
+    fn amend(
+        &mut self,
+        target: &str,
+        seq: u64,
+        line: &[u8],
+        kind: u8,
+        reindex: bool,
+    ) -> Result<()> {
         let Some(tseq) = self.log.seq_of(target)? else {
             return Err(Error::Damaged(format!(
                 "seq {seq}: target \"{target}\" is not in the log"
             )));
         };
         // Written at once: later events in this run read the amends index.
+        self.out.put(P_AMENDING, &seq_key(seq), line)?;
         self.out
             .put(P_AMENDS, &[seq_key(tseq), seq_key(seq)].concat(), &[kind])?;
         if reindex {
@@ -368,7 +412,11 @@ impl Projector<'_> {
 
     fn index(&mut self, seq: u64, event: &Event) -> Result<()> {
         if let Some(date) = event.date() {
-            self.add(P_TIME, date.order_key().to_bytes().to_vec(), seq);
+            let key = date.order_key().to_bytes();
+            self.time
+                .entry(Timeline::bucket(&key))
+                .or_default()
+                .push((key, seq));
         }
         for tag in event.tags() {
             self.add(P_TAGS, tag_base(tag), seq);
@@ -379,7 +427,10 @@ impl Projector<'_> {
         if let Event::Statement(s) = event {
             for about in &s.about {
                 if let Some(t) = self.log.seq_of(about)? {
-                    self.add(P_ABOUT, seq_key(t).to_vec(), seq);
+                    self.about
+                        .entry(t / About::BUCKET)
+                        .or_default()
+                        .push((t, seq));
                 }
             }
         }
@@ -454,7 +505,7 @@ pub fn amends_of(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 
 /// Statements about the event at `seq`, ascending (candidates: re-check).
 pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
-    Postings::read(backend, P_ABOUT, &seq_key(seq))
+    About::read(backend, seq)
 }
 
 /// Events that involve `actor` in one of `roles`, ascending, without
@@ -490,19 +541,140 @@ pub fn timeline(backend: &dyn Backend) -> impl Iterator<Item = Result<([u8; 17],
     backend
         .scan_prefix(P_TIME, b"")
         .flat_map(|item| -> Vec<Result<([u8; 17], u64)>> {
-            let decoded = item.and_then(|(k, v)| {
-                let mut key = [0u8; 17];
-                key.copy_from_slice(
-                    k.get(..17)
-                        .ok_or_else(|| Error::Damaged("bad timeline key".into()))?,
-                );
-                Ok((key, Postings::decode(&v)?))
-            });
-            match decoded {
-                Ok((key, seqs)) => seqs.into_iter().map(|s| Ok((key, s))).collect(),
+            match item.and_then(|(_, v)| Timeline::decode(&v)) {
+                Ok(pairs) => pairs.into_iter().map(Ok).collect(),
                 Err(e) => vec![Err(e)],
             }
         })
+}
+
+/// The date index: pairs (17-byte date order key, seq) in buckets keyed by
+/// the earliest instant of the date, in spans of 2^30 ms (about 12 days),
+/// so that a log of millions of events has a few hundred keys here, not one
+/// per distinct date. A bucket holds its pairs sorted, each as the length
+/// of the prefix shared with the previous key (one byte), the rest of the
+/// key, and the seq (LEB128). The value depends only on the set of pairs.
+pub struct Timeline;
+
+impl Timeline {
+    /// The bucket of an order key: the top bits of its earliest instant.
+    fn bucket(key: &[u8; 17]) -> u64 {
+        let mut earliest = [0u8; 8];
+        earliest.copy_from_slice(&key[..8]);
+        u64::from_be_bytes(earliest) >> 30
+    }
+
+    fn encode(pairs: &[([u8; 17], u64)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(pairs.len() * 8);
+        let mut prev = [0u8; 17];
+        for (key, seq) in pairs {
+            let shared = prev.iter().zip(key).take_while(|(a, b)| a == b).count();
+            out.push(shared as u8);
+            out.extend_from_slice(&key[shared..]);
+            crate::store::layout::varint(&mut out, *seq);
+            prev = *key;
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Vec<([u8; 17], u64)>> {
+        let bad = || Error::Damaged("a bucket of p_time is unreadable".into());
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        let mut key = [0u8; 17];
+        while let Some((&shared, r)) = rest.split_first() {
+            let shared = usize::from(shared);
+            let tail = r
+                .get(..17usize.checked_sub(shared).ok_or_else(bad)?)
+                .ok_or_else(bad)?;
+            key[shared..].copy_from_slice(tail);
+            let (seq, r) = crate::store::layout::read_varint(&r[tail.len()..]).ok_or_else(bad)?;
+            out.push((key, seq));
+            rest = r;
+        }
+        Ok(out)
+    }
+
+    /// The bucket with `new` pairs added.
+    fn merge(
+        backend: &dyn Backend,
+        bucket: u64,
+        mut new: Vec<([u8; 17], u64)>,
+    ) -> Result<crate::store::Write> {
+        let key = seq_key(bucket).to_vec();
+        if let Some(stored) = backend.get(P_TIME, &key)? {
+            new.extend(Timeline::decode(&stored)?);
+        }
+        new.sort_unstable();
+        new.dedup();
+        Ok((key, Some(Timeline::encode(&new))))
+    }
+}
+
+/// Which statements are about which event. Most events have no statement
+/// about them or a few, so one posting list per event would make a key per
+/// event; instead, the pairs (event seq, statement seq) are kept in buckets
+/// of [`About::BUCKET`] consecutive event seqs, keyed by the bucket number
+/// (8 bytes, big-endian), each the sorted pairs as LEB128 deltas. The value
+/// depends only on the set of pairs, so a replay writes the same bytes.
+pub struct About;
+
+impl About {
+    /// Event seqs per bucket.
+    pub const BUCKET: u64 = 1024;
+
+    fn encode(pairs: &[(u64, u64)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(pairs.len() * 4);
+        let mut prev = 0u64;
+        for (event, statement) in pairs {
+            crate::store::layout::varint(&mut out, event - prev);
+            crate::store::layout::varint(&mut out, *statement);
+            prev = *event;
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Vec<(u64, u64)>> {
+        let bad = || Error::Damaged("a bucket of p_about is unreadable".into());
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        let mut prev = 0u64;
+        while !rest.is_empty() {
+            let (delta, r) = crate::store::layout::read_varint(rest).ok_or_else(bad)?;
+            let (statement, r) = crate::store::layout::read_varint(r).ok_or_else(bad)?;
+            prev = prev.checked_add(delta).ok_or_else(bad)?;
+            out.push((prev, statement));
+            rest = r;
+        }
+        Ok(out)
+    }
+
+    /// The bucket with `new` pairs added.
+    fn merge(
+        backend: &dyn Backend,
+        bucket: u64,
+        mut new: Vec<(u64, u64)>,
+    ) -> Result<crate::store::Write> {
+        let key = seq_key(bucket).to_vec();
+        if let Some(stored) = backend.get(P_ABOUT, &key)? {
+            new.extend(About::decode(&stored)?);
+        }
+        new.sort_unstable();
+        new.dedup();
+        Ok((key, Some(About::encode(&new))))
+    }
+
+    /// The statements about the event at `seq`, ascending.
+    pub fn read(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
+        let Some(stored) = backend.get(P_ABOUT, &seq_key(seq / About::BUCKET))? else {
+            return Ok(Vec::new());
+        };
+        Ok(About::decode(&stored)?
+            .into_iter()
+            .filter(|(event, _)| *event == seq)
+            .map(|(_, statement)| statement)
+            .collect())
+    }
 }
 
 /// Statements by speaker: chunks keyed by speaker, 0, first seq (8 bytes),
@@ -599,6 +771,11 @@ impl Said {
         }
         Ok(out)
     }
+}
+
+/// The stored line of the correction or retraction at `seq`.
+pub fn amending_line(backend: &dyn Backend, seq: u64) -> Result<Option<Vec<u8>>> {
+    backend.get(P_AMENDING, &seq_key(seq))
 }
 
 /// Every event that has a correction or a retraction.

@@ -12,7 +12,7 @@ use crate::date::{DateRange, Within};
 use crate::error::{closest, Error, Result};
 use crate::event::{Event, Stance};
 use crate::projection::{self, ActorRecord, Role};
-use crate::store::Store;
+use crate::store::{Envelope, Store};
 use crate::view::{self, Current};
 
 /// Find the actor a user means: an id, a name or an alias, compared without
@@ -239,25 +239,24 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
     // Asked by speaker, the statements come from the speaker's own chunks,
     // read in a few values; only events with corrections or retractions
     // go through the general path.
-    let mut bodies: HashMap<u64, Vec<u8>> = HashMap::new();
+    let mut bodies: HashMap<u64, Envelope> = HashMap::new();
     let mut amended = HashSet::new();
     if !f.by.is_empty() {
         amended = projection::amended(backend)?;
+        let mut lines = Vec::new();
         for speaker in &f.by {
-            bodies.extend(projection::Said::read(backend, speaker)?);
+            lines.extend(projection::Said::read(backend, speaker)?);
         }
+        bodies = decode_all(lines)?;
     }
     let mut out = Vec::new();
     for seq in candidates {
         if seq > f.as_of {
             break;
         }
-        let fast = match bodies.remove(&seq) {
-            Some(line) if !amended.contains(&seq) => Some(unamended(&line)?),
-            _ => None,
-        };
-        let cur = match fast {
-            Some(cur) => cur,
+        let cur = match bodies.remove(&seq) {
+            Some(env) if amended.contains(&seq) => view::amended(store, env, f.as_of)?,
+            Some(env) => unamended(env),
             None => match view::current(store, seq, f.as_of)? {
                 Some(cur) => cur,
                 None => continue,
@@ -306,10 +305,9 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
     Ok(out)
 }
 
-/// An event that no correction or retraction touches, from its stored line.
-fn unamended(line: &[u8]) -> Result<Current> {
-    let env = crate::store::decode_stored(line)?;
-    Ok(Current {
+/// An event that no correction or retraction touches.
+fn unamended(env: Envelope) -> Current {
+    Current {
         seq: env.seq,
         id: env.id,
         recorded_at: env.recorded_at,
@@ -317,7 +315,39 @@ fn unamended(line: &[u8]) -> Result<Current> {
         event: env.event,
         corrections: Vec::new(),
         retracted: None,
-    })
+    }
+}
+
+/// Decode stored lines by seq, on every core when there are many.
+fn decode_all(lines: Vec<(u64, Vec<u8>)>) -> Result<HashMap<u64, Envelope>> {
+    let decode = |part: &[(u64, Vec<u8>)]| -> Result<Vec<(u64, Envelope)>> {
+        part.iter()
+            .map(|(seq, line)| Ok((*seq, crate::store::decode_stored(line)?)))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || lines.len() < 2_000 {
+        return Ok(decode(&lines)?.into_iter().collect());
+    }
+    let per = lines.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<(u64, Envelope)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = lines
+            .chunks(per)
+            .map(|part| scope.spawn(move || decode(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Storage("a decoding thread failed".into())))
+            })
+            .collect()
+    });
+    let mut out = HashMap::with_capacity(lines.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 /// Timeline order: by date (see the date module), then log order.

@@ -14,6 +14,12 @@ pub trait LogRead {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>>;
     /// The seqs of corrections and retractions that target `seq`, ascending.
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>>;
+    /// The envelope at `seq`, known to be a correction or a retraction
+    /// (one of [`Self::amends_of`]): a store may keep those apart, where
+    /// they are cheaper to read than from the log.
+    fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        self.envelope_at(seq)
+    }
 }
 
 /// A retraction that applies to an event.
@@ -45,9 +51,15 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
     if seq > as_of {
         return Ok(None);
     }
-    let Some(env) = log.envelope_at(seq)? else {
-        return Ok(None);
-    };
+    match log.envelope_at(seq)? {
+        Some(env) => amended(log, env, as_of).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `env` with the corrections and retractions recorded up to `as_of`.
+pub fn amended(log: &dyn LogRead, env: Envelope, as_of: u64) -> Result<Current> {
+    let seq = env.seq;
     let mut out = Current {
         seq,
         id: env.id,
@@ -62,9 +74,10 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
             break;
         }
         // A correction can itself be corrected or retracted: take it as it stood.
-        let Some(a) = current(log, amend, as_of)? else {
+        let Some(a) = log.amendment_at(amend)? else {
             continue;
         };
+        let a = amended(log, a, as_of)?;
         if a.retracted.is_some() {
             continue;
         }
@@ -89,7 +102,7 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
             _ => {}
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Replace the named fields of an event (a `null` value removes an optional

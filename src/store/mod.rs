@@ -625,6 +625,15 @@ impl LogRead for Store {
         self.line(seq)?.map(|l| decode_stored(&l)).transpose()
     }
 
+    fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        if seq <= self.head.seq {
+            if let Some(line) = projection::amending_line(self.backend.as_ref(), seq)? {
+                return decode_stored(&line).map(Some);
+            }
+        }
+        self.envelope_at(seq)
+    }
+
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
         let head = self.head.seq;
         Ok(projection::amends_of(self.backend.as_ref(), seq)?
