@@ -104,13 +104,11 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         return out.line("no statements match");
     }
     let actors = store.actors()?;
-    let name = |id: &str| {
-        actors
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
+    let names: std::collections::HashMap<&str, &str> = actors
+        .iter()
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    let name = |id: &str| names.get(id).copied().unwrap_or(id).to_string();
     let mut rows = vec![vec![
         "DATE".to_string(),
         "SPEAKER".into(),

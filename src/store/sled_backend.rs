@@ -152,18 +152,21 @@ fn sync_dir(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
             sync_dir(&path, since)?;
         } else if ty.is_file() {
             // sled replaces snapshot files as it goes: one that vanished
-            // between listing and opening has nothing left to sync.
-            let file = match File::open(&path) {
-                Ok(f) => f,
+            // between listing and syncing has nothing left to sync. The
+            // time is read without opening the file: a large database has
+            // a thousand blob files, and few of them change.
+            let changed = match item.metadata() {
+                Ok(m) => m.modified().map_or(true, |t| t >= since),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            let changed = file
-                .metadata()
-                .and_then(|m| m.modified())
-                .map_or(true, |t| t >= since);
-            if changed {
-                file.sync_all()?;
+            if !changed {
+                continue;
+            }
+            match File::open(&path) {
+                Ok(file) => file.sync_all()?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
             }
         }
     }
