@@ -197,30 +197,46 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
         time: BTreeMap::new(),
         said: BTreeMap::new(),
         actors: HashMap::new(),
+        said_tails: HashMap::new(),
+        said_bytes: 0,
         buffered: 0,
     };
-    for item in log.scan_lines(from) {
-        let (seq, line) = item?;
-        if seq > to {
+    // Lines are decoded a few thousand at a time, on every core.
+    let mut lines = log.scan_lines(from).take_while(|item| match item {
+        Ok((seq, _)) => *seq <= to,
+        Err(_) => true,
+    });
+    loop {
+        let batch = lines
+            .by_ref()
+            .take(DECODE_BATCH)
+            .collect::<Result<Vec<_>>>()?;
+        if batch.is_empty() {
             break;
         }
-        let env = crate::store::decode_stored(&line)?;
-        p.apply(&env, &line)?;
-        if let Event::Statement(s) = &env.event {
-            p.said
-                .entry(s.speaker.clone())
-                .or_default()
-                .push((seq, line));
-        }
-        p.buffered += 1;
-        // Each flush rewrites the last chunk of every list it touches:
-        // flushing seldom keeps that rewriting (and sled's garbage) small.
-        if p.buffered >= 100_000 {
-            p.flush(env.seq)?;
+        let envelopes = crate::store::decode_many(&batch)?;
+        for ((seq, line), env) in batch.into_iter().zip(envelopes) {
+            p.apply(&env, &line)?;
+            if let Event::Statement(s) = &env.event {
+                p.said_bytes += line.len();
+                p.said
+                    .entry(s.speaker.clone())
+                    .or_default()
+                    .push((seq, line));
+            }
+            p.buffered += 1;
+            // Each flush rewrites the last chunk of every list it touches:
+            // flushing seldom keeps that rewriting (and sled's garbage) small.
+            if p.buffered >= 100_000 {
+                p.flush(seq, false)?;
+            }
         }
     }
-    p.flush(to)
+    p.flush(to, true)
 }
+
+/// Envelopes decoded together by [`apply_range`].
+const DECODE_BATCH: usize = 8192;
 
 struct Projector<'a> {
     log: &'a Store,
@@ -231,8 +247,14 @@ struct Projector<'a> {
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
     about: BTreeMap<u64, Vec<(u64, u64)>>,
-    /// Stored lines of statements, by speaker, for [`P_SAID`].
+    /// Stored lines of statements, by speaker, for [`P_SAID`]: the new
+    /// ones, and those held over a flush because they do not fill a chunk.
     said: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
+    /// By speaker, the number of statements and the last seq of the stored
+    /// last chunk when it is not full (0 when it is), as far as known.
+    said_tails: HashMap<String, (usize, u64)>,
+    /// Bytes of the lines in `said`.
+    said_bytes: usize,
     actors: HashMap<String, ActorRecord>,
     buffered: usize,
 }
@@ -256,7 +278,14 @@ impl Projector<'_> {
         self.postings.entry((space, base)).or_default().push(seq);
     }
 
-    fn flush(&mut self, applied_to: u64) -> Result<()> {
+    /// Write what was gathered. The last flush of a run writes everything;
+    /// one on the way writes statements only in full chunks and holds the
+    /// rest back (within [`Said::HOLD_BYTES`]), so that a chunk is written
+    /// once instead of being rewritten at every flush while it fills. The
+    /// applied seq then stops short of the first statement held back: a
+    /// run cut short resumes from there, and what it applies again is
+    /// already in the projections and skipped.
+    fn flush(&mut self, applied_to: u64, last: bool) -> Result<()> {
         let mut writes: BTreeMap<&'static str, Vec<crate::store::Write>> = BTreeMap::new();
         // In key order, so that sled sees sorted inserts.
         let mut postings: Vec<_> = std::mem::take(&mut self.postings).into_iter().collect();
@@ -279,12 +308,42 @@ impl Projector<'_> {
                 .or_default()
                 .push(Timeline::merge(self.out, bucket, pairs)?);
         }
-        for (speaker, lines) in std::mem::take(&mut self.said) {
+        let hold = !last && self.said_bytes <= Said::HOLD_BYTES;
+        let mut held_from: Option<u64> = None;
+        let mut held_bytes = 0;
+        for (speaker, mut lines) in std::mem::take(&mut self.said) {
+            if hold {
+                let (stored, stored_last) = match self.said_tails.get(&speaker) {
+                    Some(t) => *t,
+                    None => Said::stored_tail(self.out, &speaker)?,
+                };
+                lines.retain(|r| r.0 > stored_last);
+                let total = stored + lines.len();
+                let now = (total - total % Said::CHUNK).saturating_sub(stored);
+                let rest = lines.split_off(now);
+                let tail = match lines.last() {
+                    Some(r) => (0, r.0),
+                    None => (stored, stored_last),
+                };
+                self.said_tails.insert(speaker.clone(), tail);
+                if let Some(first) = rest.first() {
+                    held_from = Some(held_from.map_or(first.0, |h| h.min(first.0)));
+                    held_bytes += rest.iter().map(|r| r.1.len()).sum::<usize>();
+                    self.said.insert(speaker.clone(), rest);
+                }
+                if lines.is_empty() {
+                    continue;
+                }
+            } else {
+                self.said_tails.remove(&speaker);
+            }
             writes
                 .entry(P_SAID)
                 .or_default()
                 .extend(Said::merge(self.out, &speaker, lines)?);
         }
+        self.said_bytes = held_bytes;
+        let applied_to = held_from.map_or(applied_to, |h| h - 1);
         for (space, entries) in writes {
             self.out.write(space, entries)?;
         }
@@ -686,7 +745,24 @@ pub struct Said;
 
 impl Said {
     /// Statements per chunk.
-    pub const CHUNK: usize = 256;
+    pub const CHUNK: usize = 64;
+    /// Most bytes of statement lines a catch-up holds back between its
+    /// flushes (see `Projector::flush`).
+    pub const HOLD_BYTES: usize = 128 << 20;
+
+    /// Records in the stored last chunk of `speaker` when it is not full
+    /// (else 0), and the last seq stored.
+    fn stored_tail(backend: &dyn Backend, speaker: &str) -> Result<(usize, u64)> {
+        let base = Said::base(speaker);
+        match backend.last_in_prefix(P_SAID, &base)? {
+            Some((key, value)) if key.len() == base.len() + 8 => {
+                let tail = Said::decode(&value)?;
+                let last = tail.last().map_or(0, |r| r.0);
+                Ok((tail.len() % Said::CHUNK, last))
+            }
+            _ => Ok((0, 0)),
+        }
+    }
 
     fn base(speaker: &str) -> Vec<u8> {
         [speaker.as_bytes(), &[0]].concat()

@@ -247,7 +247,8 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
         for speaker in &f.by {
             lines.extend(projection::Said::read(backend, speaker)?);
         }
-        bodies = decode_all(lines)?;
+        let decoded = crate::store::decode_many(&lines)?;
+        bodies = decoded.into_iter().map(|env| (env.seq, env)).collect();
     }
     let mut out = Vec::new();
     for seq in candidates {
@@ -316,38 +317,6 @@ fn unamended(env: Envelope) -> Current {
         corrections: Vec::new(),
         retracted: None,
     }
-}
-
-/// Decode stored lines by seq, on every core when there are many.
-fn decode_all(lines: Vec<(u64, Vec<u8>)>) -> Result<HashMap<u64, Envelope>> {
-    let decode = |part: &[(u64, Vec<u8>)]| -> Result<Vec<(u64, Envelope)>> {
-        part.iter()
-            .map(|(seq, line)| Ok((*seq, crate::store::decode_stored(line)?)))
-            .collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || lines.len() < 2_000 {
-        return Ok(decode(&lines)?.into_iter().collect());
-    }
-    let per = lines.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<(u64, Envelope)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(per)
-            .map(|part| scope.spawn(move || decode(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Storage("a decoding thread failed".into())))
-            })
-            .collect()
-    });
-    let mut out = HashMap::with_capacity(lines.len());
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
 }
 
 /// Timeline order: by date (see the date module), then log order.

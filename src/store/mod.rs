@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 pub use backend::{Backend, Entries, Entry, MemBackend, Write};
 pub use envelope::{
-    decode_stored, envelope_line, hash_of, upcast, Envelope, Line, RawEnvelope, SCHEMA_VERSION,
-    ZERO_HASH,
+    decode_many, decode_stored, envelope_line, hash_of, upcast, Envelope, Line, RawEnvelope,
+    SCHEMA_VERSION, ZERO_HASH,
 };
 pub use fault::{FaultPlan, FaultyBackend};
 pub use sled_backend::SledBackend;
