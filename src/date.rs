@@ -541,7 +541,9 @@ impl EdtfDate {
     }
 }
 
-fn utc_day(ms: i64) -> Option<String> {
+/// The UTC calendar day ("YYYY-MM-DD") of an instant in ms; `None` when
+/// out of range. [`EdtfDate::first_day`] and [`EdtfDate::last_day`] use it.
+pub fn utc_day(ms: i64) -> Option<String> {
     DateTime::from_timestamp_millis(ms).map(|dt| dt.format("%Y-%m-%d").to_string())
 }
 

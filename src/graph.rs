@@ -4,19 +4,27 @@
 //! indexes and re-checked against each event as it then stood, so it is a
 //! pure function of the log: the same log always gives the same graph, in
 //! the same order (nodes by id, edges by from, to, relation, label).
+//!
+//! The graph is compact: an edge stores its relation, its label and where
+//! its events sit in one shared list; events, dates and labels are kept
+//! once in tables the edges refer to by index. [`Edge`] and
+//! [`Contribution`] are read-only views over those tables.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::Serialize;
 
-use crate::date::{DateRange, EdtfDate, OPEN_END, OPEN_START};
+use crate::date::{utc_day, EdtfDate, OPEN_END, OPEN_START};
 use crate::error::{Error, Result};
 use crate::event::{ActorKind, Event};
 use crate::projection::{self, ActorRecord, Role};
-use crate::store::Store;
+use crate::store::{decode_stored, Store};
 use crate::view::{self, Current};
 
 /// What an edge stands for.
@@ -68,86 +76,286 @@ pub struct Node {
     pub country: Option<String>,
 }
 
-/// One event behind an edge, with the time it covers: an event's date, or
-/// an affiliation's `from` and `until` (`None`: open or unknown).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Contribution {
-    pub event: String,
-    pub seq: u64,
-    pub start: Option<EdtfDate>,
-    pub end: Option<EdtfDate>,
+/// Marks a missing entry in the graph's tables: an open date, or an event
+/// with no actor or speaker.
+const NONE: u32 = u32::MAX;
+
+/// A table position as the `u32` the graph stores; an error past what fits.
+fn position(n: usize, what: &str) -> Result<u32> {
+    u32::try_from(n)
+        .ok()
+        .filter(|&i| i != NONE)
+        .ok_or_else(|| Error::invalid(format!("too many {what} for one graph")))
 }
 
-impl Contribution {
+/// What the edges of a graph refer to, shared by the graph and every
+/// neighbourhood cut from it: the events read (in log order), their dates,
+/// the edge labels, and the events behind each edge.
+#[derive(Debug, Default)]
+struct Tables {
+    /// Per event: its seq.
+    seqs: Vec<u64>,
+    /// Per event: where its id ends in `ids` (it starts where the one
+    /// before ends).
+    id_ends: Vec<u32>,
+    /// Every event id, one after the other.
+    ids: String,
+    /// Per event: the start and end of the time it covers, as positions in
+    /// `dates` ([`NONE`]: open).
+    spans: Vec<[u32; 2]>,
+    /// Distinct dates (almost: see [`Builder::date`]).
+    dates: Vec<DateEntry>,
+    /// The text of every date, one after the other.
+    date_texts: String,
+    /// Distinct edge labels, sorted.
+    labels: Vec<String>,
+    /// Event positions, edge after edge, each edge's in log order.
+    contributions: Vec<u32>,
+}
+
+impl Tables {
+    /// The id of an event.
+    fn id(&self, event: u32) -> &str {
+        let i = event as usize;
+        let end = self.id_ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i.checked_sub(1) {
+            Some(prev) => self.id_ends.get(prev).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        self.ids.get(start..end).unwrap_or("")
+    }
+
+    /// A date by position; `None` for [`NONE`].
+    fn date(&self, at: u32) -> Option<DateRef<'_>> {
+        let i = at as usize;
+        let entry = *self.dates.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(prev) => self.dates.get(prev).map_or(0, |d| d.text_end as usize),
+            None => 0,
+        };
+        Some(DateRef {
+            text: self.date_texts.get(start..entry.text_end as usize)?,
+            entry,
+        })
+    }
+
+    /// One event behind an edge, with its dates.
+    fn contribution(&self, event: u32) -> Contribution<'_> {
+        let [start, end] = self.spans.get(event as usize).copied().unwrap_or([NONE; 2]);
+        Contribution {
+            event: self.id(event),
+            seq: self.seqs.get(event as usize).copied().unwrap_or(0),
+            start: self.date(start),
+            end: self.date(end),
+        }
+    }
+}
+
+/// A date as the graph stores it: its bounds, where its text ends, and
+/// whether it has a first and a last day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DateEntry {
+    earliest: i64,
+    latest: i64,
+    text_end: u32,
+    has_first_day: bool,
+    has_last_day: bool,
+}
+
+impl DateEntry {
+    fn of(date: &EdtfDate, text_end: u32) -> DateEntry {
+        DateEntry {
+            earliest: date.earliest(),
+            latest: date.latest(),
+            text_end,
+            has_first_day: date.first_day().is_some(),
+            has_last_day: date.last_day().is_some(),
+        }
+    }
+}
+
+/// A date of the graph, read from its table: the text as written and its
+/// bounds, as [`EdtfDate`] gives them; [`DateRef::date`] parses it again
+/// for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRef<'g> {
+    text: &'g str,
+    entry: DateEntry,
+}
+
+impl<'g> DateRef<'g> {
+    /// The original string, byte for byte.
+    pub fn as_str(&self) -> &'g str {
+        self.text
+    }
+
+    /// Ms since the epoch (UTC); [`OPEN_START`] when the start is open or unknown.
+    pub fn earliest(&self) -> i64 {
+        self.entry.earliest
+    }
+
+    /// Ms since the epoch (UTC); [`OPEN_END`] when the end is open or unknown.
+    pub fn latest(&self) -> i64 {
+        self.entry.latest
+    }
+
+    /// As [`EdtfDate::first_day`].
+    pub fn first_day(&self) -> Option<String> {
+        self.entry
+            .has_first_day
+            .then(|| utc_day(self.entry.earliest))
+            .flatten()
+    }
+
+    /// As [`EdtfDate::last_day`].
+    pub fn last_day(&self) -> Option<String> {
+        self.entry
+            .has_last_day
+            .then(|| utc_day(self.entry.latest))
+            .flatten()
+    }
+
+    /// The date, parsed again from its text.
+    pub fn date(&self) -> Option<EdtfDate> {
+        EdtfDate::parse(self.text).ok()
+    }
+
+    /// As [`EdtfDate::display`]; the text itself should it no longer parse.
+    pub fn display(&self) -> String {
+        self.date()
+            .map_or_else(|| self.text.to_string(), |d| d.display())
+    }
+}
+
+/// One event behind an edge, with the time it covers: an event's date, or
+/// an affiliation's `from` and `until` (`None`: open or unknown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contribution<'g> {
+    pub event: &'g str,
+    pub seq: u64,
+    pub start: Option<DateRef<'g>>,
+    pub end: Option<DateRef<'g>>,
+}
+
+impl Contribution<'_> {
     /// Earliest instant covered, ms (UTC); [`OPEN_START`] when open.
     pub fn lo(&self) -> i64 {
-        self.start.as_ref().map_or(OPEN_START, EdtfDate::earliest)
+        self.start.map_or(OPEN_START, |d| d.earliest())
     }
 
     /// Latest instant covered, ms (UTC); [`OPEN_END`] when open.
     pub fn hi(&self) -> i64 {
-        self.end.as_ref().map_or(OPEN_END, EdtfDate::latest)
+        self.end.map_or(OPEN_END, |d| d.latest())
+    }
+}
+
+/// An edge as the graph stores it: the relation, the label's position in
+/// the label table and where its events sit in the shared list. Read it
+/// through [`Edge`] (see [`RelationGraph::edge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeWeight {
+    relation: Relation,
+    label: u32,
+    first: u32,
+    count: u32,
+}
+
+impl EdgeWeight {
+    /// What the edge stands for.
+    pub fn relation(&self) -> Relation {
+        self.relation
+    }
+
+    /// How many events stand behind the edge.
+    pub fn count(&self) -> u64 {
+        u64::from(self.count)
     }
 }
 
 /// An aggregated relation between two actors: every event with the same
-/// `from`, `to`, relation and label counts once toward it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Edge {
-    pub from: String,
-    pub to: String,
+/// `from`, `to`, relation and label counts once toward it. A view into the
+/// graph it comes from.
+#[derive(Clone, Copy)]
+pub struct Edge<'g> {
+    pub from: &'g str,
+    pub to: &'g str,
     pub relation: Relation,
-    pub label: String,
-    /// The events behind the edge, in log order.
-    pub contributions: Vec<Contribution>,
+    pub label: &'g str,
+    /// The events behind the edge, in log order, as positions in `tables`.
+    events: &'g [u32],
+    tables: &'g Tables,
 }
 
-impl Edge {
+impl fmt::Debug for Edge<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Edge")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("relation", &self.relation)
+            .field("label", &self.label)
+            .field("events", &self.events().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<'g> Edge<'g> {
     /// How many events stand behind the edge.
     pub fn count(&self) -> u64 {
-        self.contributions.len() as u64
+        self.events.len() as u64
+    }
+
+    /// The events behind the edge with their dates, in log order.
+    pub fn contributions(&self) -> impl Iterator<Item = Contribution<'g>> + 'g {
+        let tables = self.tables;
+        self.events.iter().map(move |&e| tables.contribution(e))
+    }
+
+    /// The `i`-th event behind the edge (in log order).
+    pub fn contribution(&self, i: usize) -> Option<Contribution<'g>> {
+        self.events.get(i).map(|&e| self.tables.contribution(e))
     }
 
     /// Event ids, in log order.
-    pub fn events(&self) -> impl Iterator<Item = &str> {
-        self.contributions.iter().map(|c| c.event.as_str())
+    pub fn events(&self) -> impl Iterator<Item = &'g str> + 'g {
+        let tables = self.tables;
+        self.events.iter().map(move |&e| tables.id(e))
     }
 
     /// The date with the earliest bound among the events (for an
     /// affiliation: its `from`); `None` when one of them is open at the start.
-    pub fn first(&self) -> Option<&EdtfDate> {
-        let mut best: Option<&Contribution> = None;
-        for c in &self.contributions {
+    pub fn first(&self) -> Option<DateRef<'g>> {
+        let mut best: Option<Contribution<'g>> = None;
+        for c in self.contributions() {
             if best.is_none_or(|b| c.lo() < b.lo()) {
                 best = Some(c);
             }
         }
-        best.and_then(|c| c.start.as_ref())
+        best.and_then(|c| c.start)
     }
 
     /// The date with the latest bound among the events (for an
     /// affiliation: its `until`); `None` when one of them is open at the end.
-    pub fn last(&self) -> Option<&EdtfDate> {
-        let mut best: Option<&Contribution> = None;
-        for c in &self.contributions {
+    pub fn last(&self) -> Option<DateRef<'g>> {
+        let mut best: Option<Contribution<'g>> = None;
+        for c in self.contributions() {
             if best.is_none_or(|b| c.hi() > b.hi()) {
                 best = Some(c);
             }
         }
-        best.and_then(|c| c.end.as_ref())
+        best.and_then(|c| c.end)
     }
 
     /// The periods the edge was active, as full UTC days (`None`: open),
     /// overlapping or touching periods merged, in time order. Empty when
     /// the edge is active at all times (a period open at both ends).
     pub fn spells(&self) -> Vec<(Option<String>, Option<String>)> {
-        let mut spans: Vec<(i64, i64, &Contribution, &Contribution)> = self
-            .contributions
-            .iter()
+        type Span<'g> = (i64, i64, Contribution<'g>, Contribution<'g>);
+        let mut spans: Vec<Span<'g>> = self
+            .contributions()
             .map(|c| (c.lo(), c.hi(), c, c))
             .collect();
         spans.sort_by_key(|s| (s.0, s.1));
-        let mut merged: Vec<(i64, i64, &Contribution, &Contribution)> = Vec::new();
+        let mut merged: Vec<Span<'g>> = Vec::new();
         for s in spans {
             match merged.last_mut() {
                 // Touching periods (the next starts the millisecond after)
@@ -170,12 +378,12 @@ impl Edge {
                 let start = if lo == OPEN_START {
                     None
                 } else {
-                    a.start.as_ref().and_then(EdtfDate::first_day)
+                    a.start.and_then(|d| d.first_day())
                 };
                 let end = if hi == OPEN_END {
                     None
                 } else {
-                    b.end.as_ref().and_then(EdtfDate::last_day)
+                    b.end.and_then(|d| d.last_day())
                 };
                 (start, end)
             })
@@ -188,7 +396,7 @@ impl Edge {
 pub struct GraphOptions {
     /// Keep events whose date overlaps the range, and affiliations whose
     /// `from`–`until` period overlaps it.
-    pub range: DateRange,
+    pub range: crate::date::DateRange,
     /// The seq the log is read at.
     pub as_of: u64,
 }
@@ -197,8 +405,9 @@ pub struct GraphOptions {
 /// follow actor ids and whose edge indices follow edge keys.
 #[derive(Debug, Clone, Default)]
 pub struct RelationGraph {
-    graph: DiGraph<Node, Edge>,
+    graph: DiGraph<Node, EdgeWeight>,
     index: BTreeMap<String, NodeIndex>,
+    tables: Arc<Tables>,
 }
 
 /// One step of a path: two neighbouring actors and every edge between them,
@@ -207,7 +416,7 @@ pub struct RelationGraph {
 pub struct Hop<'g> {
     pub from: &'g Node,
     pub to: &'g Node,
-    pub edges: Vec<&'g Edge>,
+    pub edges: Vec<Edge<'g>>,
 }
 
 /// An actor's standing in the graph.
@@ -243,6 +452,265 @@ pub struct Clusters {
     pub placed_by: BTreeMap<String, (EdgeIndex, usize)>,
 }
 
+/// One relation found while reading the log, before the graph is ordered:
+/// actors and labels by their position in the builder's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Link {
+    from: u32,
+    to: u32,
+    relation: Relation,
+    label: u32,
+    event: u32,
+}
+
+/// Strings numbered in the order they are first seen.
+#[derive(Debug, Default)]
+struct Interner {
+    names: Vec<String>,
+    positions: HashMap<String, u32>,
+}
+
+impl Interner {
+    /// The number of `name`, given one if it is new.
+    fn get(&mut self, name: &str) -> Result<u32> {
+        if let Some(&at) = self.positions.get(name) {
+            return Ok(at);
+        }
+        let at = position(self.names.len(), "names")?;
+        self.names.push(name.to_string());
+        self.positions.insert(name.to_string(), at);
+        Ok(at)
+    }
+
+    /// For each number, its rank when the names are sorted, and the names
+    /// in sorted order. Only names for which `keep` holds are ranked; the
+    /// others get [`NONE`].
+    fn ranks(self, keep: impl Fn(usize) -> bool) -> (Vec<u32>, Vec<String>) {
+        let Interner { names, positions } = self;
+        drop(positions);
+        let mut order: Vec<usize> = (0..names.len()).filter(|&i| keep(i)).collect();
+        order.sort_unstable_by(|&a, &b| names[a].cmp(&names[b]));
+        let mut rank = vec![NONE; names.len()];
+        for (r, &i) in order.iter().enumerate() {
+            // `order` has fewer entries than `names`, whose numbers fit.
+            rank[i] = r as u32;
+        }
+        let mut names: Vec<Option<String>> = names.into_iter().map(Some).collect();
+        let sorted = order
+            .iter()
+            .map(|&i| names[i].take().unwrap_or_default())
+            .collect();
+        (rank, sorted)
+    }
+}
+
+/// Collects the events read and the relations they make, then turns them
+/// into a [`RelationGraph`] in its fixed order.
+#[derive(Debug, Default)]
+struct Builder {
+    tables: Tables,
+    /// Dates by a hash of their text.
+    dates: HashMap<u64, u32>,
+    actors: Interner,
+    labels: Interner,
+    links: Vec<Link>,
+}
+
+impl Builder {
+    /// Add the next event read (events come in log order, one for each seq
+    /// given to [`Builder::finish`]); its position. Its dates are open until
+    /// [`Builder::span`] sets them.
+    fn event(&mut self, id: &str) -> Result<u32> {
+        let at = position(self.tables.id_ends.len(), "events")?;
+        self.tables.ids.push_str(id);
+        let end = position(self.tables.ids.len(), "event ids")?;
+        self.tables.id_ends.push(end);
+        self.tables.spans.push([NONE; 2]);
+        Ok(at)
+    }
+
+    /// The position of a date in the table, added if new ([`NONE`] for
+    /// `None`). Dates are found by a hash of their text; should two texts
+    /// share a hash, the second is stored again each time, which changes
+    /// nothing but the table's size.
+    fn date(&mut self, date: Option<&EdtfDate>) -> Result<u32> {
+        let Some(date) = date else {
+            return Ok(NONE);
+        };
+        let mut hasher = std::hash::DefaultHasher::new();
+        date.as_str().hash(&mut hasher);
+        let key = hasher.finish();
+        let known = self.dates.get(&key).copied();
+        if let Some(at) = known {
+            if self
+                .tables
+                .date(at)
+                .is_some_and(|d| d.as_str() == date.as_str())
+            {
+                return Ok(at);
+            }
+        }
+        let at = position(self.tables.dates.len(), "dates")?;
+        self.tables.date_texts.push_str(date.as_str());
+        let end = position(self.tables.date_texts.len(), "date texts")?;
+        self.tables.dates.push(DateEntry::of(date, end));
+        if known.is_none() {
+            self.dates.insert(key, at);
+        }
+        Ok(at)
+    }
+
+    /// Set the time an event covers.
+    fn span(&mut self, event: u32, start: Option<&EdtfDate>, end: Option<&EdtfDate>) -> Result<()> {
+        let span = [self.date(start)?, self.date(end)?];
+        if let Some(s) = self.tables.spans.get_mut(event as usize) {
+            *s = span;
+        }
+        Ok(())
+    }
+
+    fn actor(&mut self, id: &str) -> Result<u32> {
+        self.actors.get(id)
+    }
+
+    fn label(&mut self, label: &str) -> Result<u32> {
+        self.labels.get(label)
+    }
+
+    /// Record that `event` stands behind the edge `from → to`.
+    fn link(
+        &mut self,
+        from: &str,
+        to: &str,
+        relation: Relation,
+        label: &str,
+        event: u32,
+    ) -> Result<()> {
+        let link = Link {
+            from: self.actor(from)?,
+            to: self.actor(to)?,
+            relation,
+            label: self.label(label)?,
+            event,
+        };
+        self.links.push(link);
+        Ok(())
+    }
+
+    /// The graph: actors with an edge as nodes in id order (each made by
+    /// `node_of`), edges by from, to, relation and label, each edge's
+    /// events in log order, an event counted once per edge. `seqs` are
+    /// those of the events added, in order.
+    fn finish(
+        self,
+        seqs: Vec<u64>,
+        mut node_of: impl FnMut(&str) -> Result<Node>,
+    ) -> Result<RelationGraph> {
+        let Builder {
+            mut tables,
+            dates,
+            actors,
+            labels,
+            mut links,
+        } = self;
+        drop(dates);
+        if seqs.len() != tables.id_ends.len() {
+            return Err(Error::Damaged(format!(
+                "graph: {} events read for {} seqs",
+                tables.id_ends.len(),
+                seqs.len()
+            )));
+        }
+        tables.seqs = seqs;
+        let mut used = vec![false; actors.names.len()];
+        for l in &links {
+            for a in [l.from, l.to] {
+                if let Some(u) = used.get_mut(a as usize) {
+                    *u = true;
+                }
+            }
+        }
+        let (actor_rank, ids) = actors.ranks(|i| used.get(i).copied().unwrap_or(false));
+        let (label_rank, label_names) = labels.ranks(|_| true);
+        tables.labels = label_names;
+        let rank_of = |ranks: &[u32], at: u32| ranks.get(at as usize).copied().unwrap_or(NONE);
+        for l in &mut links {
+            l.from = rank_of(&actor_rank, l.from);
+            l.to = rank_of(&actor_rank, l.to);
+            l.label = rank_of(&label_rank, l.label);
+        }
+        // Sorted, links follow node order then relation, label and log
+        // order; an event naming the same actor twice links once.
+        links.sort_unstable();
+        links.dedup();
+        let same_edge = |a: &Link, b: &Link| {
+            (a.from, a.to, a.relation, a.label) == (b.from, b.to, b.relation, b.label)
+        };
+        // Every edge's events, edge after edge.
+        tables.contributions = links.iter().map(|l| l.event).collect();
+        // Then, in place, the first link of each edge, its `event` now where
+        // the edge's events start: the rest of the links can go.
+        let mut edges = 0;
+        let mut prev: Option<Link> = None;
+        for i in 0..links.len() {
+            let l = links[i];
+            if prev.is_none_or(|p| !same_edge(&p, &l)) {
+                links[edges] = Link {
+                    event: position(i, "contributions")?,
+                    ..l
+                };
+                edges += 1;
+            }
+            prev = Some(l);
+        }
+        links.truncate(edges);
+        links.shrink_to_fit();
+        let mut g = RelationGraph {
+            graph: DiGraph::with_capacity(ids.len(), edges),
+            index: BTreeMap::new(),
+            tables: Arc::default(),
+        };
+        for id in ids {
+            let ix = g.graph.add_node(node_of(&id)?);
+            g.index.insert(id, ix);
+        }
+        let total = position(tables.contributions.len(), "contributions")?;
+        for (i, head) in links.iter().enumerate() {
+            let end = links.get(i + 1).map_or(total, |next| next.event);
+            let (a, b) = (
+                NodeIndex::new(head.from as usize),
+                NodeIndex::new(head.to as usize),
+            );
+            if g.graph.node_weight(a).is_none() || g.graph.node_weight(b).is_none() {
+                continue;
+            }
+            g.graph.add_edge(
+                a,
+                b,
+                EdgeWeight {
+                    relation: head.relation,
+                    label: head.label,
+                    first: head.event,
+                    count: end.saturating_sub(head.event),
+                },
+            );
+        }
+        drop(links);
+        g.tables = Arc::new(tables);
+        Ok(g)
+    }
+}
+
+/// A statement's `about`, resolved once every event has been read.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    event: u32,
+    speaker: u32,
+    stance: u32,
+    /// Where the id it is about ends in the list of such ids.
+    about_end: usize,
+}
+
 impl RelationGraph {
     /// Build the graph of the whole log as it stood at `opts.as_of`, for the
     /// events in `opts.range`. Retracted events are left out, corrections
@@ -253,7 +721,10 @@ impl RelationGraph {
         for letter in [b'f', b's', b'x'] {
             seqs.extend(projection::of_type(backend, letter)?);
         }
-        Self::build_from(store, seqs, opts)
+        // Reading every event, it is cheaper to list the amended ones once
+        // than to look up the amendments of each.
+        let amended = projection::amended(backend)?;
+        Self::build_from(store, seqs, opts, Some(&amended))
     }
 
     /// Build only what touches one actor: the events that involve it, and
@@ -266,143 +737,183 @@ impl RelationGraph {
         for seq in projection::involving(backend, actor, &[Role::Speaker, Role::Actor])? {
             seqs.extend(projection::about(backend, seq)?);
         }
-        Self::build_from(store, seqs, opts)
+        Self::build_from(store, seqs, opts, None)
     }
 
-    fn build_from(store: &Store, mut seqs: Vec<u64>, opts: &GraphOptions) -> Result<RelationGraph> {
+    /// Build from the events at `seqs`. `amended`, when given, holds every
+    /// seq that has a correction or retraction; the others are read without
+    /// looking up their amendments.
+    fn build_from(
+        store: &Store,
+        mut seqs: Vec<u64>,
+        opts: &GraphOptions,
+        amended: Option<&HashSet<u64>>,
+    ) -> Result<RelationGraph> {
         seqs.sort_unstable();
         seqs.dedup();
+        seqs.truncate(seqs.partition_point(|&s| s <= opts.as_of));
         let (lo, hi) = opts.range.window();
-        let mut edges: BTreeMap<(String, String, Relation, String), Vec<Contribution>> =
-            BTreeMap::new();
-        let mut about_cache: HashMap<String, Option<String>> = HashMap::new();
-        for seq in seqs {
-            if seq > opts.as_of {
-                break;
-            }
-            let Some(cur) = view::current(store, seq, opts.as_of)? else {
-                continue;
+        let mut b = Builder::default();
+        // Per event read: its actor or speaker (NONE: neither, or retracted).
+        let mut responsible_for: Vec<u32> = Vec::new();
+        // Responses are linked once every event has been read, when the
+        // actor of what they are about is known.
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut about_ids = String::new();
+        let mut visit = |cur: Option<Current>| -> Result<()> {
+            let Some(cur) = cur else {
+                // Not in the log: a placeholder that nothing links to.
+                b.event("")?;
+                responsible_for.push(NONE);
+                return Ok(());
             };
+            let ev = b.event(&cur.id)?;
             if cur.retracted.is_some() {
-                continue;
+                responsible_for.push(NONE);
+                return Ok(());
             }
-            let mut add = |from: &str,
-                           to: &str,
-                           relation: Relation,
-                           label: &str,
-                           start: Option<&EdtfDate>,
-                           end: Option<&EdtfDate>| {
-                let list = edges
-                    .entry((
-                        from.to_string(),
-                        to.to_string(),
-                        relation,
-                        label.to_string(),
-                    ))
-                    .or_default();
-                // An actor named twice in one event still makes one contribution.
-                if list.last().is_none_or(|c| c.seq != cur.seq) {
-                    list.push(Contribution {
-                        event: cur.id.clone(),
-                        seq: cur.seq,
-                        start: start.cloned(),
-                        end: end.cloned(),
-                    });
-                }
-            };
             match &cur.event {
                 Event::Affiliation(a) => {
+                    responsible_for.push(NONE);
                     let from = a.from.as_ref().map_or(OPEN_START, EdtfDate::earliest);
                     let until = a.until.as_ref().map_or(OPEN_END, EdtfDate::latest);
                     if until < lo || from > hi {
-                        continue;
+                        return Ok(());
                     }
-                    add(
-                        &a.actor,
-                        &a.org,
-                        Relation::Affiliation,
-                        &a.role,
-                        a.from.as_ref(),
-                        a.until.as_ref(),
-                    );
+                    b.span(ev, a.from.as_ref(), a.until.as_ref())?;
+                    b.link(&a.actor, &a.org, Relation::Affiliation, &a.role, ev)?;
                 }
                 Event::Action(x) => {
+                    responsible_for.push(b.actor(&x.actor)?);
                     if x.date.within(&opts.range).is_none() {
-                        continue;
+                        return Ok(());
                     }
+                    b.span(ev, Some(&x.date), Some(&x.date))?;
                     for t in &x.targets {
-                        add(
-                            &x.actor,
-                            t,
-                            Relation::Action,
-                            &x.kind,
-                            Some(&x.date),
-                            Some(&x.date),
-                        );
+                        b.link(&x.actor, t, Relation::Action, &x.kind, ev)?;
                     }
                 }
                 Event::Statement(s) => {
+                    let speaker = b.actor(&s.speaker)?;
+                    responsible_for.push(speaker);
                     if s.date.within(&opts.range).is_none() {
-                        continue;
+                        return Ok(());
                     }
-                    let d = Some(&s.date);
+                    b.span(ev, Some(&s.date), Some(&s.date))?;
                     for t in &s.to {
-                        add(&s.speaker, t, Relation::Address, "", d, d);
+                        b.link(&s.speaker, t, Relation::Address, "", ev)?;
                     }
                     for m in &s.mentions {
-                        add(&s.speaker, m, Relation::Mention, "", d, d);
+                        b.link(&s.speaker, m, Relation::Mention, "", ev)?;
                     }
-                    let stance = s.stance.map(|st| st.as_str()).unwrap_or("");
+                    let stance = b.label(s.stance.map(|st| st.as_str()).unwrap_or(""))?;
                     for about in &s.about {
-                        let who = match about_cache.get(about) {
-                            Some(w) => w.clone(),
-                            None => {
-                                let w = responsible(store, about, opts.as_of)?;
-                                about_cache.insert(about.clone(), w.clone());
-                                w
-                            }
-                        };
-                        if let Some(who) = who {
-                            add(&s.speaker, &who, Relation::Response, stance, d, d);
-                        }
+                        about_ids.push_str(about);
+                        pending.push(Pending {
+                            event: ev,
+                            speaker,
+                            stance,
+                            about_end: about_ids.len(),
+                        });
                     }
                 }
-                _ => {}
+                _ => responsible_for.push(NONE),
+            }
+            Ok(())
+        };
+        match amended {
+            // Reading (nearly) every event: block by block, straight from
+            // the log, amendments looked up only for the amended.
+            Some(amended) => store.each_line(&seqs, |seq, line| {
+                let cur = match line {
+                    None => None,
+                    Some(_) if amended.contains(&seq) => view::current(store, seq, opts.as_of)?,
+                    Some(line) => Some(unamended(seq, line)?),
+                };
+                visit(cur)
+            })?,
+            None => {
+                for &seq in &seqs {
+                    visit(view::current(store, seq, opts.as_of)?)?;
+                }
             }
         }
-        let mut ids: BTreeSet<&str> = BTreeSet::new();
-        for (from, to, _, _) in edges.keys() {
-            ids.insert(from);
-            ids.insert(to);
-        }
-        let mut g = RelationGraph::default();
-        for id in ids {
-            let node = node_as_of(store, id, opts.as_of)?;
-            let ix = g.graph.add_node(node);
-            g.index.insert(id.to_string(), ix);
-        }
-        for ((from, to, relation, label), contributions) in edges {
-            let (Some(&a), Some(&b)) = (g.index.get(&from), g.index.get(&to)) else {
-                continue;
-            };
-            g.graph.add_edge(
-                a,
-                b,
-                Edge {
-                    from,
-                    to,
-                    relation,
-                    label,
-                    contributions,
+        // The events read, by id, to find what a statement is about.
+        let mut by_id: Vec<u32> = (0..responsible_for.len())
+            .map(|i| position(i, "events"))
+            .collect::<Result<_>>()?;
+        by_id.sort_unstable_by(|&x, &y| b.tables.id(x).cmp(b.tables.id(y)));
+        // Ids of events not read above (another type, or outside an
+        // actor's neighbourhood), looked up in the log once each.
+        let mut others: HashMap<String, u32> = HashMap::new();
+        let mut about_start = 0;
+        for p in pending {
+            let about = about_ids.get(about_start..p.about_end).unwrap_or("");
+            about_start = p.about_end;
+            let found = by_id
+                .binary_search_by(|&e| b.tables.id(e).cmp(about))
+                .ok()
+                .and_then(|i| by_id.get(i))
+                .and_then(|&e| responsible_for.get(e as usize).copied());
+            let who = match found {
+                Some(who) => who,
+                None => match others.get(about) {
+                    Some(&who) => who,
+                    None => {
+                        let who = match responsible(store, about, opts.as_of)? {
+                            Some(actor) => b.actor(&actor)?,
+                            None => NONE,
+                        };
+                        others.insert(about.to_string(), who);
+                        who
+                    }
                 },
-            );
+            };
+            if who != NONE {
+                b.links.push(Link {
+                    from: p.speaker,
+                    to: who,
+                    relation: Relation::Response,
+                    label: p.stance,
+                    event: p.event,
+                });
+            }
         }
-        Ok(g)
+        drop((by_id, responsible_for, about_ids, others));
+        b.finish(seqs, |id| node_as_of(store, id, opts.as_of))
     }
 
-    /// The underlying petgraph graph.
-    pub fn petgraph(&self) -> &DiGraph<Node, Edge> {
+    /// The underlying petgraph graph; read its edges through [`Self::edge`].
+    pub fn petgraph(&self) -> &DiGraph<Node, EdgeWeight> {
         &self.graph
+    }
+
+    /// An edge as seen from its endpoints.
+    fn view(&self, from: NodeIndex, to: NodeIndex, w: &EdgeWeight) -> Edge<'_> {
+        let id = |ix: NodeIndex| self.graph.node_weight(ix).map_or("", |n| n.id.as_str());
+        let tables = &*self.tables;
+        let first = w.first as usize;
+        Edge {
+            from: id(from),
+            to: id(to),
+            relation: w.relation,
+            label: tables
+                .labels
+                .get(w.label as usize)
+                .map_or("", String::as_str),
+            events: tables
+                .contributions
+                .get(first..first.saturating_add(w.count as usize))
+                .unwrap_or(&[]),
+            tables,
+        }
+    }
+
+    /// The edge at `ix`.
+    pub fn edge(&self, ix: EdgeIndex) -> Option<Edge<'_>> {
+        let (a, b) = self.graph.edge_endpoints(ix)?;
+        let w = self.graph.edge_weight(ix)?;
+        Some(self.view(a, b, w))
     }
 
     /// Nodes, by actor id.
@@ -411,15 +922,17 @@ impl RelationGraph {
     }
 
     /// Edges, by from, to, relation and label.
-    pub fn edges(&self) -> impl Iterator<Item = &Edge> {
-        self.graph.edge_weights()
+    pub fn edges(&self) -> impl Iterator<Item = Edge<'_>> {
+        self.graph
+            .edge_references()
+            .map(|e| self.view(e.source(), e.target(), e.weight()))
     }
 
     /// Edges with their indices, in the same order as [`Self::edges`].
-    pub fn indexed_edges(&self) -> impl Iterator<Item = (EdgeIndex, &Edge)> {
+    pub fn indexed_edges(&self) -> impl Iterator<Item = (EdgeIndex, Edge<'_>)> {
         self.graph
-            .edge_indices()
-            .filter_map(|i| self.graph.edge_weight(i).map(|e| (i, e)))
+            .edge_references()
+            .map(|e| (e.id(), self.view(e.source(), e.target(), e.weight())))
     }
 
     /// The node of an actor, if it has an edge in this graph.
@@ -440,7 +953,7 @@ impl RelationGraph {
     }
 
     /// Edges that touch an actor, either way, in edge order.
-    pub fn edges_of(&self, id: &str) -> Vec<&Edge> {
+    pub fn edges_of(&self, id: &str) -> Vec<Edge<'_>> {
         self.edges()
             .filter(|e| e.from == id || e.to == id)
             .collect()
@@ -469,7 +982,7 @@ impl RelationGraph {
         }
         let graph = self.graph.filter_map(
             |ix, n| dist.contains_key(&ix).then(|| n.clone()),
-            |_, e| Some(e.clone()),
+            |_, e| Some(*e),
         );
         // filter_map keeps the relative order of what it keeps, so ids still
         // follow node order.
@@ -477,7 +990,12 @@ impl RelationGraph {
             .node_indices()
             .filter_map(|ix| graph.node_weight(ix).map(|n| (n.id.clone(), ix)))
             .collect();
-        RelationGraph { graph, index }
+        // The edges kept still point into the same tables.
+        RelationGraph {
+            graph,
+            index,
+            tables: Arc::clone(&self.tables),
+        }
     }
 
     /// The shortest chain of relations from `a` to `b`, ignoring edge
@@ -518,11 +1036,11 @@ impl RelationGraph {
             .windows(2)
             .filter_map(|w| {
                 let (x, y) = (w[0], w[1]);
-                let mut edges: Vec<(EdgeIndex, &Edge)> = self
+                let mut edges: Vec<(EdgeIndex, Edge<'_>)> = self
                     .graph
                     .edges_connecting(x, y)
                     .chain(self.graph.edges_connecting(y, x))
-                    .map(|e| (e.id(), e.weight()))
+                    .map(|e| (e.id(), self.view(e.source(), e.target(), e.weight())))
                     .collect();
                 edges.sort_by_key(|(i, _)| *i);
                 Some(Hop {
@@ -550,27 +1068,27 @@ impl RelationGraph {
             .node_indices()
             .filter_map(|ix| {
                 let n = self.graph.node_weight(ix)?;
-                let ins: Vec<&Edge> = self
-                    .graph
-                    .edges_directed(ix, Direction::Incoming)
-                    .map(|e| e.weight())
-                    .collect();
-                let outs: Vec<&Edge> = self
-                    .graph
-                    .edges_directed(ix, Direction::Outgoing)
-                    .map(|e| e.weight())
-                    .collect();
+                let (mut in_degree, mut events_in) = (0, 0);
+                for e in self.graph.edges_directed(ix, Direction::Incoming) {
+                    in_degree += 1;
+                    events_in += e.weight().count();
+                }
+                let (mut out_degree, mut events_out) = (0, 0);
+                for e in self.graph.edges_directed(ix, Direction::Outgoing) {
+                    out_degree += 1;
+                    events_out += e.weight().count();
+                }
                 Some(Rank {
                     rank: 0,
                     id: n.id.clone(),
                     name: n.name.clone(),
                     kind: n.kind,
                     pagerank: pr.get(ix.index()).copied().unwrap_or(0.0),
-                    in_degree: ins.len(),
-                    out_degree: outs.len(),
-                    degree: ins.len() + outs.len(),
-                    events_in: ins.iter().map(|e| e.count()).sum(),
-                    events_out: outs.iter().map(|e| e.count()).sum(),
+                    in_degree,
+                    out_degree,
+                    degree: in_degree + out_degree,
+                    events_in,
+                    events_out,
                 })
             })
             .collect();
@@ -601,24 +1119,24 @@ impl RelationGraph {
             if e.relation != Relation::Affiliation || e.from == e.to {
                 continue;
             }
-            for (ci, c) in e.contributions.iter().enumerate() {
+            for (ci, c) in e.contributions().enumerate() {
                 let key = (c.lo(), c.seq);
-                let better = home.get(e.from.as_str()).is_none_or(|h| key > (h.2, h.3));
+                let better = home.get(e.from).is_none_or(|h| key > (h.2, h.3));
                 if better {
-                    home.insert(&e.from, (ix, ci, key.0, key.1));
+                    home.insert(e.from, (ix, ci, key.0, key.1));
                 }
             }
         }
         let heads: BTreeSet<&str> = home
             .values()
-            .filter_map(|h| self.graph.edge_weight(h.0).map(|e| e.to.as_str()))
+            .filter_map(|h| self.edge(h.0).map(|e| e.to))
             .collect();
         let mut out = Clusters::default();
         for (member, (ix, ci, _, _)) in &home {
             if heads.contains(member) {
                 continue;
             }
-            let Some(org) = self.graph.edge_weight(*ix).map(|e| e.to.clone()) else {
+            let Some(org) = self.edge(*ix).map(|e| e.to.to_string()) else {
                 continue;
             };
             out.members.entry(org).or_default().push(member.to_string());
@@ -626,6 +1144,21 @@ impl RelationGraph {
         }
         out
     }
+}
+
+/// The event of a stored line that has no correction or retraction, as
+/// [`view::current`] gives it.
+fn unamended(seq: u64, line: &[u8]) -> Result<Current> {
+    let env = decode_stored(line)?;
+    Ok(Current {
+        seq,
+        id: env.id,
+        recorded_at: env.recorded_at,
+        v: env.v,
+        event: env.event,
+        corrections: Vec::new(),
+        retracted: None,
+    })
 }
 
 /// The actor (of an action) or speaker (of a statement) of the event with
@@ -720,7 +1253,7 @@ fn node_as_of(store: &Store, id: &str, as_of: u64) -> Result<Node> {
 /// PageRank by power iteration, weighted by event counts, in node-index
 /// order. Stops when an iteration moves the ranks by less than 1e-12 in
 /// total, or after 1,000 iterations.
-fn pagerank(g: &DiGraph<Node, Edge>, damping: f64) -> Vec<f64> {
+fn pagerank(g: &DiGraph<Node, EdgeWeight>, damping: f64) -> Vec<f64> {
     let n = g.node_count();
     if n == 0 {
         return Vec::new();
@@ -771,51 +1304,87 @@ mod tests {
         }
     }
 
-    fn contribution(event: &str, seq: u64, start: Option<&str>, end: Option<&str>) -> Contribution {
-        let d = |s: Option<&str>| s.map(|s| EdtfDate::parse(s).expect("date"));
-        Contribution {
-            event: event.into(),
-            seq,
-            start: d(start),
-            end: d(end),
-        }
+    /// One event behind a test edge: id, seq, start and end.
+    type TestContribution = (
+        &'static str,
+        u64,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
+    /// An edge to build a test graph from.
+    struct TestEdge {
+        from: &'static str,
+        to: &'static str,
+        relation: Relation,
+        label: &'static str,
+        contributions: Vec<TestContribution>,
     }
 
-    fn edge(from: &str, to: &str, relation: Relation, contributions: Vec<Contribution>) -> Edge {
-        Edge {
-            from: from.into(),
-            to: to.into(),
+    fn contribution(
+        event: &'static str,
+        seq: u64,
+        start: Option<&'static str>,
+        end: Option<&'static str>,
+    ) -> TestContribution {
+        (event, seq, start, end)
+    }
+
+    fn edge(
+        from: &'static str,
+        to: &'static str,
+        relation: Relation,
+        contributions: Vec<TestContribution>,
+    ) -> TestEdge {
+        TestEdge {
+            from,
+            to,
             relation,
-            label: String::new(),
+            label: "",
             contributions,
         }
     }
 
-    /// A graph from edges; nodes are the endpoints.
-    fn graph(edges: Vec<Edge>) -> RelationGraph {
-        let mut g = RelationGraph::default();
-        let ids: BTreeSet<String> = edges
-            .iter()
-            .flat_map(|e| [e.from.clone(), e.to.clone()])
-            .collect();
-        for id in ids {
-            let ix = g.graph.add_node(node(&id));
-            g.index.insert(id, ix);
+    /// A graph from edges, through the same builder as the log's; nodes
+    /// are the endpoints, events are read in seq order.
+    fn graph(edges: Vec<TestEdge>) -> RelationGraph {
+        let mut b = Builder::default();
+        let mut events: BTreeMap<u64, TestContribution> = BTreeMap::new();
+        for e in &edges {
+            for c in &e.contributions {
+                events.insert(c.1, *c);
+            }
         }
-        for e in edges {
-            let (a, b) = (g.index[&e.from], g.index[&e.to]);
-            g.graph.add_edge(a, b, e);
+        let date = |s: Option<&str>| s.map(|s| EdtfDate::parse(s).expect("date"));
+        let mut position_of = HashMap::new();
+        let seqs: Vec<u64> = events.keys().copied().collect();
+        for (seq, (id, _, start, end)) in events {
+            let ev = b.event(id).expect("event");
+            b.span(ev, date(start).as_ref(), date(end).as_ref())
+                .expect("span");
+            position_of.insert(seq, ev);
         }
-        g
+        for e in &edges {
+            for c in &e.contributions {
+                b.link(e.from, e.to, e.relation, e.label, position_of[&c.1])
+                    .expect("link");
+            }
+        }
+        b.finish(seqs, |id| Ok(node(id))).expect("graph")
     }
 
-    fn one(event: &str, seq: u64, date: &str) -> Vec<Contribution> {
+    /// The only edge of a graph.
+    fn only(g: &RelationGraph) -> Edge<'_> {
+        g.edges().next().expect("an edge")
+    }
+
+    fn one(event: &'static str, seq: u64, date: &'static str) -> Vec<TestContribution> {
         vec![contribution(event, seq, Some(date), Some(date))]
     }
 
     #[test]
     fn first_and_last_keep_the_widest_dates() {
-        let e = edge(
+        let g = graph(vec![edge(
             "a",
             "b",
             Relation::Mention,
@@ -824,18 +1393,19 @@ mod tests {
                 contribution("y", 2, Some("2017-03"), Some("2017-03")),
                 contribution("z", 3, Some("2017-09-13/.."), Some("2017-09-13/..")),
             ],
-        );
-        assert_eq!(e.first().map(EdtfDate::as_str), Some("2017-03"));
+        )]);
+        let e = only(&g);
+        assert_eq!(e.first().map(|d| d.as_str()), Some("2017-03"));
         // The open-ended date is the latest, and its text says it is open.
-        assert_eq!(e.last().map(EdtfDate::as_str), Some("2017-09-13/.."));
-        let f = edge(
+        assert_eq!(e.last().map(|d| d.as_str()), Some("2017-09-13/.."));
+        let g = graph(vec![edge(
             "a",
             "b",
             Relation::Affiliation,
             vec![contribution("f", 1, Some("2001"), None)],
-        );
+        )]);
         assert_eq!(
-            f.last(),
+            only(&g).last(),
             None,
             "an affiliation without until has no last date"
         );
@@ -844,7 +1414,7 @@ mod tests {
 
     #[test]
     fn spells_are_full_days_merged_and_open_ends_omitted() {
-        let e = edge(
+        let g = graph(vec![edge(
             "a",
             "b",
             Relation::Action,
@@ -854,21 +1424,73 @@ mod tests {
                 contribution("z", 3, Some("2017-04-01"), Some("2017-04-01")),
                 contribution("w", 4, Some("2017-09-13/.."), Some("2017-09-13/..")),
             ],
-        );
+        )]);
         assert_eq!(
-            e.spells(),
+            only(&g).spells(),
             vec![
                 (Some("2017-03-01".into()), Some("2017-04-01".into())),
                 (Some("2017-09-13".into()), None),
             ]
         );
-        let always = edge(
+        let always = graph(vec![edge(
             "a",
             "b",
             Relation::Affiliation,
             vec![contribution("f", 1, None, None)],
+        )]);
+        assert!(only(&always).spells().is_empty());
+    }
+
+    #[test]
+    fn edges_follow_key_order_and_count_each_event_once() {
+        let mut labelled = edge("b", "a", Relation::Action, one("3", 3, "2017"));
+        labelled.label = "visit";
+        let g = graph(vec![
+            edge("b", "c", Relation::Mention, one("1", 1, "2017")),
+            // The same event naming the same actor twice is one contribution.
+            edge(
+                "b",
+                "a",
+                Relation::Mention,
+                vec![
+                    contribution("2", 2, Some("2017"), Some("2017")),
+                    contribution("2", 2, Some("2017"), Some("2017")),
+                    contribution("4", 4, Some("2018"), Some("2018")),
+                ],
+            ),
+            labelled,
+            edge("a", "c", Relation::Address, one("5", 5, "2019")),
+        ]);
+        let keys: Vec<(&str, &str, Relation, &str)> = g
+            .edges()
+            .map(|e| (e.from, e.to, e.relation, e.label))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", "c", Relation::Address, ""),
+                ("b", "a", Relation::Action, "visit"),
+                ("b", "a", Relation::Mention, ""),
+                ("b", "c", Relation::Mention, ""),
+            ]
         );
-        assert!(always.spells().is_empty());
+        let ids: Vec<&str> = g.nodes().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        for e in g.edges() {
+            let events: Vec<&str> = e.events().collect();
+            let seqs: Vec<u64> = e.contributions().map(|c| c.seq).collect();
+            assert_eq!(e.count(), events.len() as u64);
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "log order, no repeat");
+        }
+        let mention = g
+            .edges()
+            .find(|e| e.relation == Relation::Mention && e.to == "a")
+            .expect("edge");
+        assert_eq!(mention.events().collect::<Vec<_>>(), ["2", "4"]);
+        assert_eq!(mention.first().map(|d| d.as_str()), Some("2017"));
+        assert_eq!(mention.last().map(|d| d.as_str()), Some("2018"));
+        let total: u64 = g.rank().iter().map(|r| r.events_in).sum();
+        assert_eq!(total, 5, "every (edge, event) pair counted once");
     }
 
     #[test]
@@ -884,6 +1506,12 @@ mod tests {
         assert_eq!(ids(&g.around("a", 3)), ["a", "b", "c", "d"]);
         assert_eq!(ids(&g.around("a", 0)), ["a"]);
         assert!(g.around("zz", 2).is_empty());
+        let near = g.around("d", 1);
+        let kept: Vec<(&str, &str, Vec<&str>)> = near
+            .edges()
+            .map(|e| (e.from, e.to, e.events().collect()))
+            .collect();
+        assert_eq!(kept, [("c", "d", vec!["3"])]);
     }
 
     #[test]
@@ -967,5 +1595,8 @@ mod tests {
             "a cluster head stays in its own cluster"
         );
         assert!(!c.members.contains_key("old-org"));
+        let (ix, ci) = c.placed_by["p"];
+        let placed = g.edge(ix).and_then(|e| e.contribution(ci)).expect("edge");
+        assert_eq!(placed.event, "f2");
     }
 }

@@ -31,6 +31,14 @@ impl Out {
             .map_err(|e| Error::io("cannot write output", e))
     }
 
+    /// Write with `write`, which streams into the buffer.
+    pub fn stream(
+        &mut self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        write(&mut self.inner).map_err(|e| Error::io("cannot write output", e))
+    }
+
     /// Write one JSON value as a line.
     pub fn json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         let bytes = serde_json::to_vec(v).unwrap_or_default();

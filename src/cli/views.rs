@@ -295,13 +295,13 @@ pub fn graph(a: GraphArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         }
         g = g.around(&id, a.depth);
     }
-    let text = match a.format {
-        GraphFormat::Dot => dot::graph(&g),
-        GraphFormat::Json => export::graph_json::graph(&g),
-        GraphFormat::Gexf => export::gexf::graph(&g),
-        GraphFormat::Graphml => export::graphml::graph(&g),
-    };
-    out.bytes(text.as_bytes())
+    // Written as it is made: the document can be much larger than the graph.
+    out.stream(|w| match a.format {
+        GraphFormat::Dot => dot::write_graph(&g, w),
+        GraphFormat::Json => export::graph_json::write_graph(&g, w),
+        GraphFormat::Gexf => export::gexf::write_graph(&g, w),
+        GraphFormat::Graphml => export::graphml::write_graph(&g, w),
+    })
 }
 
 fn one(store: &Store, name: &str) -> Result<String> {
@@ -323,12 +323,12 @@ struct EdgeOut<'a> {
     events: Vec<&'a str>,
 }
 
-fn edge_out(e: &Edge) -> EdgeOut<'_> {
+fn edge_out<'g>(e: &Edge<'g>) -> EdgeOut<'g> {
     EdgeOut {
-        source: &e.from,
-        target: &e.to,
+        source: e.from,
+        target: e.to,
         relation: e.relation.as_str(),
-        label: &e.label,
+        label: e.label,
         count: e.count(),
         first: e.first().map(|d| d.as_str()),
         last: e.last().map(|d| d.as_str()),
@@ -338,11 +338,11 @@ fn edge_out(e: &Edge) -> EdgeOut<'_> {
 
 /// What an edge is, in words: `mention ×2`, `affiliation: spokesman`,
 /// `response: confirms`, with its dates.
-fn describe(e: &Edge) -> String {
+fn describe(e: &Edge<'_>) -> String {
     let mut s = e.relation.as_str().to_string();
     if !e.label.is_empty() {
         s.push_str(": ");
-        s.push_str(&one_line(&e.label));
+        s.push_str(&one_line(e.label));
     }
     if e.count() > 1 {
         s.push_str(&format!(" \u{d7}{}", e.count()));
@@ -363,7 +363,7 @@ fn describe(e: &Edge) -> String {
 /// Most event ids listed after a hop in text; JSON has them all.
 const EVENTS_SHOWN: usize = 8;
 
-fn event_list(e: &Edge) -> String {
+fn event_list(e: &Edge<'_>) -> String {
     let ids: Vec<&str> = e.events().collect();
     if ids.len() > EVENTS_SHOWN {
         format!(
@@ -658,11 +658,11 @@ pub fn actor_relations(store: &Store, id: &str) -> Result<ActorRelations> {
     }
     for e in &edges {
         let (arrow, other) = if e.from == id {
-            ("\u{2192}", &e.to)
+            ("\u{2192}", e.to)
         } else {
-            ("\u{2190}", &e.from)
+            ("\u{2190}", e.from)
         };
-        let name = g.node(other).map_or(other.as_str(), |n| n.name.as_str());
+        let name = g.node(other).map_or(other, |n| n.name.as_str());
         lines.push(one_line(&format!(
             "    {arrow} {name} ({other}): {}",
             describe(e)

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
+use std::io;
 
 use crate::event::ActorKind;
 use crate::graph::{Edge, Node, Relation, RelationGraph};
@@ -205,7 +206,12 @@ fn shape(kind: ActorKind) -> &'static str {
     }
 }
 
-fn node_line(out: &mut String, indent: &str, n: &Node, extra: Option<&str>) {
+fn node_line(
+    out: &mut dyn io::Write,
+    indent: &str,
+    n: &Node,
+    extra: Option<&str>,
+) -> io::Result<()> {
     let mut label = n.name.clone();
     if let Some(x) = extra {
         label.push('\n');
@@ -217,26 +223,26 @@ fn node_line(out: &mut String, indent: &str, n: &Node, extra: Option<&str>) {
         tooltip.push_str(c);
     }
     tooltip.push(')');
-    let _ = writeln!(
+    writeln!(
         out,
         "{indent}{} [label={}, shape={}, tooltip={}];",
         quote(&n.id),
         quote(&label),
         shape(n.kind),
         quote(&tooltip)
-    );
+    )
 }
 
 /// The label of an edge: what the relation is, how many events stand
 /// behind it, and for an affiliation when it ended.
-pub fn edge_label(e: &Edge) -> String {
+pub fn edge_label(e: &Edge<'_>) -> String {
     let mut label = match e.relation {
-        Relation::Affiliation => e.label.clone(),
-        Relation::Action => e.label.clone(),
+        Relation::Affiliation => e.label.to_string(),
+        Relation::Action => e.label.to_string(),
         Relation::Address => "addresses".to_string(),
         Relation::Mention => "mentions".to_string(),
         Relation::Response if e.label.is_empty() => "responds".to_string(),
-        Relation::Response => e.label.clone(),
+        Relation::Response => e.label.to_string(),
     };
     if e.relation == Relation::Affiliation {
         if let Some(until) = e.last() {
@@ -248,13 +254,13 @@ pub fn edge_label(e: &Edge) -> String {
     label
 }
 
-fn edge_style(e: &Edge) -> &'static str {
+fn edge_style(e: &Edge<'_>) -> &'static str {
     match e.relation {
         Relation::Affiliation => "style=dashed, arrowhead=empty, color=\"#888888\"",
         Relation::Action => "penwidth=1.5, color=\"#000000\"",
         Relation::Address => "color=\"#1f4e99\"",
         Relation::Mention => "style=dotted, color=\"#888888\"",
-        Relation::Response => match e.label.as_str() {
+        Relation::Response => match e.label {
             "confirms" | "supports" => "color=\"#2e7d32\"",
             "denies" | "opposes" | "criticizes" => "color=\"#c62828\"",
             "declines" | "questions" => "color=\"#ef6c00\"",
@@ -263,73 +269,89 @@ fn edge_style(e: &Edge) -> &'static str {
     }
 }
 
-/// The relationship graph. Organisations are clusters of their affiliates
-/// (see [`RelationGraph::clusters`] for who sits where); a member drawn
-/// inside a cluster shows its role under its name, and that affiliation is
-/// not repeated as an edge.
+/// The relationship graph as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = String::new();
-    header(&mut out, "relations");
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and only UTF-8 is written.
+    let _ = write_graph(g, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the relationship graph. Organisations are clusters of their
+/// affiliates (see [`RelationGraph::clusters`] for who sits where); a
+/// member drawn inside a cluster shows its role under its name, and that
+/// affiliation is not repeated as an edge.
+pub fn write_graph(g: &RelationGraph, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut head = String::new();
+    header(&mut head, "relations");
+    out.write_all(head.as_bytes())?;
     let clusters = g.clusters();
     let mut placed: BTreeSet<&str> = BTreeSet::new();
     for (org, members) in &clusters.members {
         let Some(head) = g.node(org) else {
             continue;
         };
-        let _ = writeln!(out, "  subgraph {} {{", quote(&format!("cluster_{org}")));
-        let _ = writeln!(
+        writeln!(out, "  subgraph {} {{", quote(&format!("cluster_{org}")))?;
+        writeln!(
             out,
             "    graph [label={}, style=\"rounded,filled\", fillcolor=\"#f5f5f5\", color=\"#bbbbbb\"];",
             quote(&head.name)
-        );
-        node_line(&mut out, "    ", head, None);
+        )?;
+        node_line(out, "    ", head, None)?;
         placed.insert(org.as_str());
         for m in members {
             let Some(n) = g.node(m) else {
                 continue;
             };
             let role = clusters.placed_by.get(m).and_then(|(ix, ci)| {
-                let e = g.petgraph().edge_weight(*ix)?;
-                let c = e.contributions.get(*ci)?;
-                Some(match &c.end {
+                let e = g.edge(*ix)?;
+                let c = e.contribution(*ci)?;
+                Some(match c.end {
                     Some(until) => format!("{}, until {}", e.label, until.display()),
-                    None => e.label.clone(),
+                    None => e.label.to_string(),
                 })
             });
-            node_line(&mut out, "    ", n, role.as_deref());
+            node_line(out, "    ", n, role.as_deref())?;
             placed.insert(m.as_str());
         }
-        out.push_str("  }\n");
+        out.write_all(b"  }\n")?;
     }
     for n in g.nodes() {
         if !placed.contains(n.id.as_str()) {
-            node_line(&mut out, "  ", n, None);
+            node_line(out, "  ", n, None)?;
         }
     }
     let hidden: BTreeSet<_> = clusters.placed_by.values().map(|(ix, _)| *ix).collect();
+    let mut events = String::new();
     for (ix, e) in g.indexed_edges() {
         if hidden.contains(&ix) {
             continue;
+        }
+        events.clear();
+        for (i, id) in e.events().enumerate() {
+            if i > 0 {
+                events.push_str(", ");
+            }
+            events.push_str(id);
         }
         let tooltip = format!(
             "{} {} \u{2192} {}: {}",
             e.relation.as_str(),
             e.from,
             e.to,
-            e.events().collect::<Vec<_>>().join(", ")
+            events
         );
-        let _ = writeln!(
+        writeln!(
             out,
             "  {} -> {} [label={}, {}, tooltip={}];",
-            quote(&e.from),
-            quote(&e.to),
-            quote(&edge_label(e)),
-            edge_style(e),
+            quote(e.from),
+            quote(e.to),
+            quote(&edge_label(&e)),
+            edge_style(&e),
             quote(&tooltip)
-        );
+        )?;
     }
-    out.push_str("}\n");
-    out
+    out.write_all(b"}\n")
 }
 
 #[cfg(test)]

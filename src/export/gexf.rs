@@ -4,7 +4,7 @@
 //! active as spells (month and year dates widened to their first and last
 //! day, open ends left out). Every value is XML-escaped.
 
-use std::fmt::Write;
+use std::io;
 
 use crate::graph::RelationGraph;
 
@@ -19,121 +19,129 @@ fn xs_date(day: &str) -> String {
     day.trim_start_matches('+').to_string()
 }
 
-/// The graph as a GEXF 1.3 document.
+/// The graph as a GEXF 1.3 document, as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and only UTF-8 is written.
+    let _ = write_graph(g, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the graph as a GEXF 1.3 document.
+pub fn write_graph(g: &RelationGraph, out: &mut dyn io::Write) -> io::Result<()> {
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
         out,
         "<gexf xmlns=\"{NAMESPACE}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:schemaLocation=\"{NAMESPACE} {NAMESPACE}/gexf.xsd\" version=\"1.3\">"
-    );
-    out.push_str("  <meta>\n    <creator>demarche</creator>\n    <description>Relationship graph: actors and the relations between them</description>\n  </meta>\n");
-    out.push_str("  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n");
-    out.push_str("    <attributes class=\"node\">\n");
-    out.push_str("      <attribute id=\"kind\" title=\"kind\" type=\"string\"/>\n");
-    out.push_str("      <attribute id=\"country\" title=\"country\" type=\"string\"/>\n");
-    out.push_str("    </attributes>\n");
-    out.push_str("    <attributes class=\"edge\">\n");
-    out.push_str("      <attribute id=\"relation\" title=\"relation\" type=\"string\"/>\n");
-    out.push_str("      <attribute id=\"label\" title=\"label\" type=\"string\"/>\n");
-    out.push_str("      <attribute id=\"count\" title=\"count\" type=\"integer\"/>\n");
-    out.push_str("      <attribute id=\"first\" title=\"first\" type=\"string\"/>\n");
-    out.push_str("      <attribute id=\"last\" title=\"last\" type=\"string\"/>\n");
-    out.push_str("      <attribute id=\"events\" title=\"events\" type=\"string\"/>\n");
-    out.push_str("    </attributes>\n");
-    out.push_str("    <nodes>\n");
+    )?;
+    out.write_all(b"  <meta>\n    <creator>demarche</creator>\n    <description>Relationship graph: actors and the relations between them</description>\n  </meta>\n")?;
+    out.write_all(
+        b"  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n",
+    )?;
+    out.write_all(b"    <attributes class=\"node\">\n")?;
+    out.write_all(b"      <attribute id=\"kind\" title=\"kind\" type=\"string\"/>\n")?;
+    out.write_all(b"      <attribute id=\"country\" title=\"country\" type=\"string\"/>\n")?;
+    out.write_all(b"    </attributes>\n")?;
+    out.write_all(b"    <attributes class=\"edge\">\n")?;
+    out.write_all(b"      <attribute id=\"relation\" title=\"relation\" type=\"string\"/>\n")?;
+    out.write_all(b"      <attribute id=\"label\" title=\"label\" type=\"string\"/>\n")?;
+    out.write_all(b"      <attribute id=\"count\" title=\"count\" type=\"integer\"/>\n")?;
+    out.write_all(b"      <attribute id=\"first\" title=\"first\" type=\"string\"/>\n")?;
+    out.write_all(b"      <attribute id=\"last\" title=\"last\" type=\"string\"/>\n")?;
+    out.write_all(b"      <attribute id=\"events\" title=\"events\" type=\"string\"/>\n")?;
+    out.write_all(b"    </attributes>\n")?;
+    out.write_all(b"    <nodes>\n")?;
     for n in g.nodes() {
-        let _ = writeln!(
+        writeln!(
             out,
             "      <node id=\"{}\" label=\"{}\">",
             xml_escape(&n.id),
             xml_escape(&n.name)
-        );
-        out.push_str("        <attvalues>\n");
-        let _ = writeln!(
+        )?;
+        out.write_all(b"        <attvalues>\n")?;
+        writeln!(
             out,
             "          <attvalue for=\"kind\" value=\"{}\"/>",
             n.kind.as_str()
-        );
+        )?;
         if let Some(c) = &n.country {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "          <attvalue for=\"country\" value=\"{}\"/>",
                 xml_escape(c)
-            );
+            )?;
         }
-        out.push_str("        </attvalues>\n");
-        out.push_str("      </node>\n");
+        out.write_all(b"        </attvalues>\n")?;
+        out.write_all(b"      </node>\n")?;
     }
-    out.push_str("    </nodes>\n");
-    out.push_str("    <edges>\n");
+    out.write_all(b"    </nodes>\n")?;
+    out.write_all(b"    <edges>\n")?;
     for (i, e) in g.edges().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "      <edge id=\"e{i}\" source=\"{}\" target=\"{}\" kind=\"{}\" label=\"{}\" weight=\"{}\">",
-            xml_escape(&e.from),
-            xml_escape(&e.to),
+            xml_escape(e.from),
+            xml_escape(e.to),
             e.relation.as_str(),
-            xml_escape(&e.label),
+            xml_escape(e.label),
             e.count()
-        );
-        out.push_str("        <attvalues>\n");
-        let _ = writeln!(
+        )?;
+        out.write_all(b"        <attvalues>\n")?;
+        writeln!(
             out,
             "          <attvalue for=\"relation\" value=\"{}\"/>",
             e.relation.as_str()
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             out,
             "          <attvalue for=\"label\" value=\"{}\"/>",
-            xml_escape(&e.label)
-        );
-        let _ = writeln!(
+            xml_escape(e.label)
+        )?;
+        writeln!(
             out,
             "          <attvalue for=\"count\" value=\"{}\"/>",
             e.count()
-        );
+        )?;
         if let Some(d) = e.first() {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "          <attvalue for=\"first\" value=\"{}\"/>",
                 xml_escape(d.as_str())
-            );
+            )?;
         }
         if let Some(d) = e.last() {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "          <attvalue for=\"last\" value=\"{}\"/>",
                 xml_escape(d.as_str())
-            );
+            )?;
         }
         let events = e.events().collect::<Vec<_>>().join(" ");
-        let _ = writeln!(
+        writeln!(
             out,
             "          <attvalue for=\"events\" value=\"{}\"/>",
             xml_escape(&events)
-        );
-        out.push_str("        </attvalues>\n");
+        )?;
+        out.write_all(b"        </attvalues>\n")?;
         let spells = e.spells();
         if !spells.is_empty() {
-            out.push_str("        <spells>\n");
+            out.write_all(b"        <spells>\n")?;
             for (start, end) in spells {
-                out.push_str("          <spell");
+                out.write_all(b"          <spell")?;
                 if let Some(s) = start {
-                    let _ = write!(out, " start=\"{}\"", xml_escape(&xs_date(&s)));
+                    write!(out, " start=\"{}\"", xml_escape(&xs_date(&s)))?;
                 }
                 if let Some(s) = end {
-                    let _ = write!(out, " end=\"{}\"", xml_escape(&xs_date(&s)));
+                    write!(out, " end=\"{}\"", xml_escape(&xs_date(&s)))?;
                 }
-                out.push_str("/>\n");
+                out.write_all(b"/>\n")?;
             }
-            out.push_str("        </spells>\n");
+            out.write_all(b"        </spells>\n")?;
         }
-        out.push_str("      </edge>\n");
+        out.write_all(b"      </edge>\n")?;
     }
-    out.push_str("    </edges>\n");
-    out.push_str("  </graph>\n");
-    out.push_str("</gexf>\n");
-    out
+    out.write_all(b"    </edges>\n")?;
+    out.write_all(b"  </graph>\n")?;
+    out.write_all(b"</gexf>\n")
 }

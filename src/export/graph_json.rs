@@ -2,9 +2,11 @@
 //! (`{"nodes":[...],"edges":[...]}`), every attribute included, for D3,
 //! networkx (`node_link_graph(data, edges="edges")`) and scripts.
 
-use serde::Serialize;
+use std::io;
 
-use crate::graph::{Node, Relation, RelationGraph};
+use serde::{Serialize, Serializer};
+
+use crate::graph::{Edge, Relation, RelationGraph};
 
 use super::rfc3339;
 
@@ -30,34 +32,66 @@ pub struct EdgeJson<'a> {
     pub events: Vec<&'a str>,
 }
 
-/// The document.
+/// The document. Nodes and edges are serialized straight from the graph,
+/// one at a time.
 #[derive(Debug, Serialize)]
 pub struct GraphJson<'a> {
-    pub nodes: Vec<&'a Node>,
-    pub edges: Vec<EdgeJson<'a>>,
+    pub nodes: Nodes<'a>,
+    pub edges: Edges<'a>,
 }
 
-/// The graph as a node-link document, pretty-printed.
+/// The nodes of a graph, serialized as a list.
+#[derive(Debug, Clone, Copy)]
+pub struct Nodes<'a>(pub &'a RelationGraph);
+
+impl Serialize for Nodes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.nodes())
+    }
+}
+
+/// The edges of a graph, serialized as a list of [`EdgeJson`].
+#[derive(Debug, Clone, Copy)]
+pub struct Edges<'a>(pub &'a RelationGraph);
+
+impl Serialize for Edges<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.edges().map(|e| edge_json(&e)))
+    }
+}
+
+/// One edge with every attribute.
+pub fn edge_json<'a>(e: &Edge<'a>) -> EdgeJson<'a> {
+    let (first, last) = (e.first(), e.last());
+    EdgeJson {
+        source: e.from,
+        target: e.to,
+        relation: e.relation,
+        label: e.label,
+        count: e.count(),
+        first: first.map(|d| d.as_str()),
+        last: last.map(|d| d.as_str()),
+        start: first.and_then(|d| rfc3339(d.earliest())),
+        end: last.and_then(|d| rfc3339(d.latest())),
+        events: e.events().collect(),
+    }
+}
+
+/// The graph as a node-link document, pretty-printed, as one string; see
+/// [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and serde_json writes only UTF-8.
+    let _ = write_graph(g, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the graph as a node-link document, pretty-printed.
+pub fn write_graph(g: &RelationGraph, out: &mut dyn io::Write) -> io::Result<()> {
     let doc = GraphJson {
-        nodes: g.nodes().collect(),
-        edges: g
-            .edges()
-            .map(|e| EdgeJson {
-                source: &e.from,
-                target: &e.to,
-                relation: e.relation,
-                label: &e.label,
-                count: e.count(),
-                first: e.first().map(|d| d.as_str()),
-                last: e.last().map(|d| d.as_str()),
-                start: e.first().and_then(|d| rfc3339(d.earliest())),
-                end: e.last().and_then(|d| rfc3339(d.latest())),
-                events: e.events().collect(),
-            })
-            .collect(),
+        nodes: Nodes(g),
+        edges: Edges(g),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
+    out.write_all(b"\n")
 }

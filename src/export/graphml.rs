@@ -2,7 +2,7 @@
 //! relation, label, count (an int), first and last dates (EDTF) and the
 //! events behind them (space-separated ids). Every value is XML-escaped.
 
-use std::fmt::Write;
+use std::io;
 
 use crate::graph::RelationGraph;
 
@@ -24,63 +24,65 @@ pub const KEYS: [(&str, &str, &str, &str); 9] = [
     ("events", "edge", "events", "string"),
 ];
 
-fn data(out: &mut String, key: &str, value: &str) {
-    let _ = writeln!(
+fn data(out: &mut dyn io::Write, key: &str, value: &str) -> io::Result<()> {
+    writeln!(
         out,
         "      <data key=\"{key}\">{}</data>",
         xml_escape(value)
-    );
+    )
 }
 
-/// The graph as a GraphML document.
+/// The graph as a GraphML document, as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and only UTF-8 is written.
+    let _ = write_graph(g, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write the graph as a GraphML document.
+pub fn write_graph(g: &RelationGraph, out: &mut dyn io::Write) -> io::Result<()> {
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
         out,
         "<graphml xmlns=\"{NAMESPACE}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:schemaLocation=\"{NAMESPACE} {NAMESPACE}/1.0/graphml.xsd\">"
-    );
+    )?;
     for (id, what, name, ty) in KEYS {
-        let _ = writeln!(
+        writeln!(
             out,
             "  <key id=\"{id}\" for=\"{what}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>"
-        );
+        )?;
     }
-    out.push_str("  <graph id=\"relations\" edgedefault=\"directed\">\n");
+    out.write_all(b"  <graph id=\"relations\" edgedefault=\"directed\">\n")?;
     for n in g.nodes() {
-        let _ = writeln!(out, "    <node id=\"{}\">", xml_escape(&n.id));
-        data(&mut out, "name", &n.name);
-        data(&mut out, "kind", n.kind.as_str());
+        writeln!(out, "    <node id=\"{}\">", xml_escape(&n.id))?;
+        data(out, "name", &n.name)?;
+        data(out, "kind", n.kind.as_str())?;
         if let Some(c) = &n.country {
-            data(&mut out, "country", c);
+            data(out, "country", c)?;
         }
-        out.push_str("    </node>\n");
+        out.write_all(b"    </node>\n")?;
     }
     for (i, e) in g.edges().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "    <edge id=\"e{i}\" source=\"{}\" target=\"{}\">",
-            xml_escape(&e.from),
-            xml_escape(&e.to)
-        );
-        data(&mut out, "relation", e.relation.as_str());
-        data(&mut out, "label", &e.label);
-        data(&mut out, "count", &e.count().to_string());
+            xml_escape(e.from),
+            xml_escape(e.to)
+        )?;
+        data(out, "relation", e.relation.as_str())?;
+        data(out, "label", e.label)?;
+        data(out, "count", &e.count().to_string())?;
         if let Some(d) = e.first() {
-            data(&mut out, "first", d.as_str());
+            data(out, "first", d.as_str())?;
         }
         if let Some(d) = e.last() {
-            data(&mut out, "last", d.as_str());
+            data(out, "last", d.as_str())?;
         }
-        data(
-            &mut out,
-            "events",
-            &e.events().collect::<Vec<_>>().join(" "),
-        );
-        out.push_str("    </edge>\n");
+        data(out, "events", &e.events().collect::<Vec<_>>().join(" "))?;
+        out.write_all(b"    </edge>\n")?;
     }
-    out.push_str("  </graph>\n");
-    out.push_str("</graphml>\n");
-    out
+    out.write_all(b"  </graph>\n")?;
+    out.write_all(b"</graphml>\n")
 }

@@ -501,6 +501,38 @@ impl Store {
         })
     }
 
+    /// Call `f` with the stored line of each of `seqs` (ascending), `None`
+    /// for a seq the log does not hold (or not yet: past the head). Each
+    /// block is read once and not kept: unlike [`Self::line`] this leaves
+    /// the block cache alone, for passes over much of the log.
+    pub fn each_line(
+        &self,
+        seqs: &[u64],
+        mut f: impl FnMut(u64, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
+        let mut current: Option<(u64, Option<Block>)> = None;
+        for &seq in seqs {
+            if seq == 0 || seq > self.head.seq {
+                f(seq, None)?;
+                continue;
+            }
+            let block = layout::block_of(seq);
+            if current.as_ref().is_none_or(|(b, _)| *b != block) {
+                let read = match self.backend.get(LOG, &layout::block_key(block))? {
+                    Some(bytes) => Some(Block::decode(block, &bytes)?),
+                    None => None,
+                };
+                current = Some((block, read));
+            }
+            let line = current
+                .as_ref()
+                .and_then(|(_, b)| b.as_ref())
+                .and_then(|b| b.line(seq));
+            f(seq, line)?;
+        }
+        Ok(())
+    }
+
     /// The seq of a committed event id.
     pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
         Ok(self
