@@ -1043,7 +1043,8 @@ fn a_full_disk_gives_a_clear_error_and_leaves_no_half_import() {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("small");
     std::fs::create_dir(&dir).unwrap();
-    let mount = match Mount::tmpfs(&dir, "2m") {
+    // A few segments of sled's log: room for a small database, not more.
+    let mount = match Mount::tmpfs(&dir, "8m") {
         Ok(m) => m,
         Err(e) => {
             eprintln!(
@@ -1060,9 +1061,9 @@ fn a_full_disk_gives_a_clear_error_and_leaves_no_half_import() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let before = export_bytes(&db);
-    // Far more than 2 MiB of log.
+    // Far more than 8 MiB of log.
     let file = scratch.path().join("too-big.jsonl");
-    std::fs::write(&file, round_file(3, 20_000)).unwrap();
+    std::fs::write(&file, round_file(3, 80_000)).unwrap();
     let out = demarche(&db).arg("import").arg(&file).output().unwrap();
     let err = one_error(&out, "import onto a full disk");
     assert!(

@@ -41,6 +41,7 @@ impl SledBackend {
             let config = sled::Config::new()
                 .path(path)
                 .cache_capacity(64 * 1024 * 1024)
+                .segment_size(segment_size(path))
                 .flush_every_ms(None);
             match config.open() {
                 Ok(db) => break db,
@@ -98,6 +99,27 @@ impl SledBackend {
             .get(space)
             .ok_or_else(|| Error::Storage(format!("unknown space {space}")))
     }
+}
+
+/// The segment size of new databases. sled writes a value larger than a
+/// quarter of a segment (with its node, up to 16 of them) to a file of its
+/// own; at 2 MiB a node of log blocks or of statement chunks stays in the
+/// log, and an open reads a page table a quarter the size of that of 512
+/// KiB segments, sled's default.
+pub const SEGMENT_SIZE: usize = 2 << 20;
+
+/// The segment size to open `path` with: the one it was created with (sled
+/// refuses any other), else [`SEGMENT_SIZE`].
+fn segment_size(path: &Path) -> usize {
+    // The file ends with a binary checksum: read it as bytes.
+    std::fs::read(path.join("conf"))
+        .ok()
+        .and_then(|conf| {
+            String::from_utf8_lossy(&conf)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size:")?.trim().parse().ok())
+        })
+        .unwrap_or(SEGMENT_SIZE)
 }
 
 /// sled 0.34 writes a snapshot to `snap.N.generating` and renames it once
