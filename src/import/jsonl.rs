@@ -5,7 +5,8 @@
 use std::io::BufRead;
 
 use crate::error::{Error, Result};
-use crate::store::{Batch, Line, Mode};
+use crate::event::Event;
+use crate::store::{Batch, Line, Mode, RawEnvelope};
 
 /// Longest line accepted, in bytes, without its line ending.
 pub const MAX_LINE_BYTES: usize = 8 << 20;
@@ -20,7 +21,9 @@ pub const ENVELOPE_EXTRA_BYTES: usize = 1024;
 enum Parsed {
     /// Blank or a comment.
     Skip,
-    Line(Box<Line>),
+    /// An event, with its canonical bytes.
+    Event(Box<Event>, Vec<u8>),
+    Envelope(Box<RawEnvelope>),
     Bad(Error),
 }
 
@@ -84,13 +87,16 @@ fn consume(
             match parsed {
                 Parsed::Skip => {}
                 Parsed::Bad(e) => return Err(e),
-                Parsed::Line(line) => {
+                Parsed::Event(event, canonical) => {
                     let at = at();
-                    match *line {
-                        Line::Event(event) => batch.add(*event, &at, Mode::Import),
-                        Line::Envelope(raw) => batch.add_envelope(raw, &at),
-                    }
-                    .map_err(|e| e.at(&at))?;
+                    batch
+                        .add_canonical(*event, canonical, &at, Mode::Import)
+                        .map_err(|e| e.at(&at))?;
+                    events += 1;
+                }
+                Parsed::Envelope(raw) => {
+                    let at = at();
+                    batch.add_envelope(*raw, &at).map_err(|e| e.at(&at))?;
                     events += 1;
                 }
             }
@@ -177,7 +183,11 @@ fn parse_line(name: &str, number: u64, line: &[u8], n: usize, overflow: bool) ->
         }
     }
     match parsed {
-        Ok(line) => Parsed::Line(Box::new(line)),
+        Ok(Line::Event(event)) => {
+            let canonical = event.canonical_bytes();
+            Parsed::Event(event, canonical)
+        }
+        Ok(Line::Envelope(raw)) => Parsed::Envelope(Box::new(raw)),
         Err(e) => Parsed::Bad(e.at(&at())),
     }
 }

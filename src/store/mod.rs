@@ -849,8 +849,20 @@ impl<'s> Batch<'s> {
     /// Append one event. `origin` names where it came from (a file and line)
     /// for messages about duplicate ids.
     pub fn add(&mut self, event: Event, origin: &str, mode: Mode) -> Result<Outcome> {
-        let value = event.to_value();
-        let canonical = crate::event::canonical(&value);
+        let canonical = event.canonical_bytes();
+        self.add_canonical(event, canonical, origin, mode)
+    }
+
+    /// [`Self::add`] with the event's canonical bytes
+    /// ([`Event::canonical_bytes`]) already worked out, as an importer's
+    /// reading thread does.
+    pub fn add_canonical(
+        &mut self,
+        event: Event,
+        canonical: Vec<u8>,
+        origin: &str,
+        mode: Mode,
+    ) -> Result<Outcome> {
         let id = match event.given_id() {
             Some(id) => {
                 if let Some(seq) = self.lookup(id)? {
