@@ -7,7 +7,6 @@ use demarche::error::Result;
 use demarche::event::{Event, Stance};
 use demarche::query::{self, StatementFilter};
 
-use super::output::table;
 use super::{as_of, date_arg, resolve_all, Context, Out};
 
 #[derive(Debug, Args)]
@@ -109,18 +108,11 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         .map(|a| (a.id.as_str(), a.name.as_str()))
         .collect();
     let name = |id: &str| names.get(id).copied().unwrap_or(id).to_string();
-    let mut rows = vec![vec![
-        "DATE".to_string(),
-        "SPEAKER".into(),
-        "FORM".into(),
-        "STANCE".into(),
-        "ID".into(),
-        "VIA".into(),
-        "TEXT".into(),
-    ]];
-    for f in &found {
+    // The table is written row by row: the widths come from a first pass,
+    // and the text, the last and longest column, is never copied.
+    let cells = |f: &query::Found| -> Option<[String; 6]> {
         let Event::Statement(s) = &f.current.event else {
-            continue;
+            return None;
         };
         let mut date = s.date.as_str().to_string();
         if ranged && f.within == Within::Possible {
@@ -129,25 +121,45 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         let via = s
             .sources
             .iter()
-            .map(|src| src.outlet.clone())
+            .map(|src| src.outlet.as_str())
             .collect::<Vec<_>>()
             .join(" > ");
         let mut id = f.current.id.clone();
         if !f.current.corrections.is_empty() {
             id.push_str(" (corrected)");
         }
-        rows.push(vec![
+        Some([
             date,
             name(&s.speaker),
             s.form().as_str().into(),
             s.stance.map(|st| st.as_str()).unwrap_or("-").into(),
             id,
             if via.is_empty() { "-".into() } else { via },
-            format!("\"{}\"", s.text.replace('\n', " ")),
-        ]);
+        ])
+    };
+    let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in found.iter().filter_map(cells) {
+        for (w, cell) in widths.iter_mut().zip(&row) {
+            *w = (*w).max(cell.chars().count());
+        }
     }
-    for line in table(&rows) {
-        out.line(&line)?;
+    let mut line = String::new();
+    let mut write_row = |row: &[String; 6], text: &str| -> Result<()> {
+        line.clear();
+        for (cell, w) in row.iter().zip(&widths) {
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+        }
+        out.bytes(line.as_bytes())?;
+        out.line(text)
+    };
+    write_row(&header, "TEXT")?;
+    for f in &found {
+        let (Some(row), Event::Statement(s)) = (cells(f), &f.current.event) else {
+            continue;
+        };
+        write_row(&row, &format!("\"{}\"", s.text.replace('\n', " ")))?;
     }
     Ok(())
 }
