@@ -257,7 +257,7 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
         }
         let cur = match bodies.remove(&seq) {
             Some(env) if amended.contains(&seq) => view::amended(store, env, f.as_of)?,
-            Some(env) => unamended(env),
+            Some(env) => view::unamended(env),
             None => match view::current(store, seq, f.as_of)? {
                 Some(cur) => cur,
                 None => continue,
@@ -304,19 +304,6 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
     }
     sort_by_date(&mut out);
     Ok(out)
-}
-
-/// An event that no correction or retraction touches.
-fn unamended(env: Envelope) -> Current {
-    Current {
-        seq: env.seq,
-        id: env.id,
-        recorded_at: env.recorded_at,
-        v: env.v,
-        event: env.event,
-        corrections: Vec::new(),
-        retracted: None,
-    }
 }
 
 /// Timeline order: by date (see the date module), then log order.

@@ -57,6 +57,19 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
     }
 }
 
+/// An event that no correction or retraction touches, as it stands.
+pub fn unamended(env: Envelope) -> Current {
+    Current {
+        seq: env.seq,
+        id: env.id,
+        recorded_at: env.recorded_at,
+        v: env.v,
+        event: env.event,
+        corrections: Vec::new(),
+        retracted: None,
+    }
+}
+
 /// `env` with the corrections and retractions recorded up to `as_of`.
 pub fn amended(log: &dyn LogRead, env: Envelope, as_of: u64) -> Result<Current> {
     let seq = env.seq;
