@@ -26,8 +26,9 @@ pub const P_ACTORS: &str = "p_actors";
 pub const P_INVOLVES: &str = "p_involves";
 /// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an event.
 pub const P_AMENDS: &str = "p_amends";
-/// seq → stored line of every correction and retraction, so that applying
-/// them to an event reads a few small values instead of a log block each.
+/// seq → stored line of every correction and retraction and of every event
+/// they target, so that reading an event as corrected reads a few small
+/// values instead of a log block each.
 pub const P_AMENDING: &str = "p_amending";
 /// Statements about events, as [`About`] buckets.
 pub const P_ABOUT: &str = "p_about";
@@ -52,7 +53,7 @@ const APPLIED: &[u8] = b"applied";
 const VERSION_KEY: &[u8] = b"version";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
-pub const VERSION: &[u8] = b"3";
+pub const VERSION: &[u8] = b"4";
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -448,6 +449,9 @@ impl Projector<'_> {
         };
         // Written at once: later events in this run read the amends index.
         self.out.put(P_AMENDING, &seq_key(seq), line)?;
+        if let Some(target_line) = self.log.line(tseq)? {
+            self.out.put(P_AMENDING, &seq_key(tseq), &target_line)?;
+        }
         self.out
             .put(P_AMENDS, &[seq_key(tseq), seq_key(seq)].concat(), &[kind])?;
         if reindex {

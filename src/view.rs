@@ -14,9 +14,9 @@ pub trait LogRead {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>>;
     /// The seqs of corrections and retractions that target `seq`, ascending.
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>>;
-    /// The envelope at `seq`, known to be a correction or a retraction
-    /// (one of [`Self::amends_of`]): a store may keep those apart, where
-    /// they are cheaper to read than from the log.
+    /// The envelope at `seq`, known to be a correction or a retraction or
+    /// an event they target: a store may keep those apart, where they are
+    /// cheaper to read than from the log.
     fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
         self.envelope_at(seq)
     }
@@ -51,8 +51,15 @@ pub fn current(log: &dyn LogRead, seq: u64, as_of: u64) -> Result<Option<Current
     if seq > as_of {
         return Ok(None);
     }
-    match log.envelope_at(seq)? {
-        Some(env) => amended(log, env, as_of).map(Some),
+    // An amended event is read where the store keeps amended events.
+    let amends = log.amends_of(seq)?;
+    let env = if amends.is_empty() {
+        log.envelope_at(seq)?
+    } else {
+        log.amendment_at(seq)?
+    };
+    match env {
+        Some(env) => apply_amends(log, env, &amends, as_of).map(Some),
         None => Ok(None),
     }
 }
@@ -72,6 +79,13 @@ pub fn unamended(env: Envelope) -> Current {
 
 /// `env` with the corrections and retractions recorded up to `as_of`.
 pub fn amended(log: &dyn LogRead, env: Envelope, as_of: u64) -> Result<Current> {
+    let amends = log.amends_of(env.seq)?;
+    apply_amends(log, env, &amends, as_of)
+}
+
+/// `env` with those of `amends` (its corrections and retractions,
+/// ascending) recorded up to `as_of`.
+fn apply_amends(log: &dyn LogRead, env: Envelope, amends: &[u64], as_of: u64) -> Result<Current> {
     let seq = env.seq;
     let mut out = Current {
         seq,
@@ -82,7 +96,7 @@ pub fn amended(log: &dyn LogRead, env: Envelope, as_of: u64) -> Result<Current> 
         corrections: Vec::new(),
         retracted: None,
     };
-    for amend in log.amends_of(seq)? {
+    for &amend in amends {
         if amend > as_of {
             break;
         }
