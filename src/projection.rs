@@ -189,10 +189,33 @@ pub fn replay(store: &Store) -> Result<crate::store::MemBackend> {
 
 /// Apply the envelopes `from..=to` of `log` to the projections in `out`.
 pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result<()> {
+    apply_paced(log, out, from, to, Pace::default())
+}
+
+/// How often a catch-up writes what it gathered.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    /// Envelopes between two flushes.
+    flush_every: usize,
+    /// Most bytes of statement lines held back over a flush.
+    hold_bytes: usize,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            flush_every: 100_000,
+            hold_bytes: Said::HOLD_BYTES,
+        }
+    }
+}
+
+fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -> Result<()> {
     let mut p = Projector {
         log,
         out,
         to,
+        pace,
         postings: HashMap::new(),
         about: BTreeMap::new(),
         time: BTreeMap::new(),
@@ -228,7 +251,7 @@ pub fn apply_range(log: &Store, out: &dyn Backend, from: u64, to: u64) -> Result
             p.buffered += 1;
             // Each flush rewrites the last chunk of every list it touches:
             // flushing seldom keeps that rewriting (and sled's garbage) small.
-            if p.buffered >= 100_000 {
+            if p.buffered >= p.pace.flush_every {
                 p.flush(seq, false)?;
             }
         }
@@ -243,6 +266,7 @@ struct Projector<'a> {
     log: &'a Store,
     out: &'a dyn Backend,
     to: u64,
+    pace: Pace,
     postings: HashMap<(&'static str, Vec<u8>), Vec<u64>>,
     /// (date order key, seq) pairs by [`Timeline`] bucket.
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
@@ -281,7 +305,7 @@ impl Projector<'_> {
 
     /// Write what was gathered. The last flush of a run writes everything;
     /// one on the way writes statements only in full chunks and holds the
-    /// rest back (within [`Said::HOLD_BYTES`]), so that a chunk is written
+    /// rest back (within [`Pace::hold_bytes`]), so that a chunk is written
     /// once instead of being rewritten at every flush while it fills. The
     /// applied seq then stops short of the first statement held back: a
     /// run cut short resumes from there, and what it applies again is
@@ -309,7 +333,7 @@ impl Projector<'_> {
                 .or_default()
                 .push(Timeline::merge(self.out, bucket, pairs)?);
         }
-        let hold = !last && self.said_bytes <= Said::HOLD_BYTES;
+        let hold = !last && self.said_bytes <= self.pace.hold_bytes;
         let mut held_from: Option<u64> = None;
         let mut held_bytes = 0;
         for (speaker, mut lines) in std::mem::take(&mut self.said) {
@@ -1011,4 +1035,172 @@ fn seqs_under(backend: &dyn Backend, space: &str, prefix: &[u8]) -> Result<Vec<u
             key_seq(&k, true).ok_or_else(|| Error::Damaged(format!("bad key in {space}")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Entries, MemBackend, Mode, Write};
+    use std::cell::Cell;
+
+    /// Three speakers at different rates, with corrections, a retraction
+    /// and statements about earlier ones.
+    fn log() -> Store {
+        let mut lines = vec![
+            r#"{"type":"actor","id":"a","name":"A","kind":"person"}"#.to_string(),
+            r#"{"type":"actor","id":"b","name":"B","kind":"person"}"#.to_string(),
+            r#"{"type":"actor","id":"c","name":"C","kind":"state"}"#.to_string(),
+        ];
+        for i in 0..600 {
+            let speaker = match i % 10 {
+                0..=6 => "a",
+                7 | 8 => "b",
+                _ => "c",
+            };
+            let about = if i > 0 && i % 9 == 0 {
+                format!(r#","about":["s{}"]"#, i - 5)
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                r#"{{"type":"statement","id":"s{i}","date":"20{:02}-0{}-1{}","speaker":"{speaker}","text":"t{i}","to":["c"],"tags":["t{}"]{about}}}"#,
+                i % 30,
+                1 + i % 9,
+                i % 10,
+                i % 4
+            ));
+            if i % 97 == 96 {
+                lines.push(format!(
+                    r#"{{"type":"correction","target":"s{}","set":{{"date":"2031"}},"reason":"r"}}"#,
+                    i - 3
+                ));
+            }
+        }
+        lines.push(r#"{"type":"retraction","target":"s10","reason":"r"}"#.to_string());
+        let mut store = Store::in_memory();
+        let mut batch = store.batch();
+        for l in &lines {
+            let v = crate::event::parse_strict(l.as_bytes()).expect("json");
+            let e = Event::from_value(v).expect("event");
+            batch.add(e, "test", Mode::Import).expect("add");
+        }
+        batch.commit().expect("commit");
+        store
+    }
+
+    fn dump(mem: &MemBackend) -> Vec<(&'static str, Vec<crate::store::Entry>)> {
+        SPACES.iter().map(|s| (*s, mem.dump(s))).collect()
+    }
+
+    const ONCE: Pace = Pace {
+        flush_every: usize::MAX,
+        hold_bytes: usize::MAX,
+    };
+
+    const PACES: [Pace; 4] = [
+        Pace {
+            flush_every: 7,
+            hold_bytes: usize::MAX,
+        },
+        Pace {
+            flush_every: 50,
+            hold_bytes: 2_000,
+        },
+        Pace {
+            flush_every: 13,
+            hold_bytes: 0,
+        },
+        Pace {
+            flush_every: 1,
+            hold_bytes: 40_000,
+        },
+    ];
+
+    #[test]
+    fn any_pace_writes_the_projections_of_one_replay() {
+        let store = log();
+        let head = store.head().seq;
+        let once = MemBackend::default();
+        apply_paced(&store, &once, 1, head, ONCE).unwrap();
+        assert!(!once.dump(P_SAID).is_empty() && !once.dump(P_AMENDING).is_empty());
+        for pace in PACES {
+            let mem = MemBackend::default();
+            apply_paced(&store, &mem, 1, head, pace).unwrap();
+            assert!(dump(&mem) == dump(&once), "{pace:?}");
+            let split = MemBackend::default();
+            apply_paced(&store, &split, 1, head / 3, pace).unwrap();
+            apply_paced(&store, &split, head / 3 + 1, head, pace).unwrap();
+            assert!(dump(&split) == dump(&once), "{pace:?}, in two runs");
+        }
+    }
+
+    /// A backend whose writes fail after a number of them.
+    struct Failing<'a> {
+        inner: &'a MemBackend,
+        writes_left: Cell<usize>,
+    }
+
+    impl Backend for Failing<'_> {
+        fn get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            self.inner.get(space, key)
+        }
+        fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
+            match self.writes_left.get() {
+                0 => Err(Error::Storage("injected".into())),
+                n => {
+                    self.writes_left.set(n - 1);
+                    self.inner.write(space, entries)
+                }
+            }
+        }
+        fn scan_prefix<'a>(&'a self, space: &str, prefix: &[u8]) -> Entries<'a> {
+            self.inner.scan_prefix(space, prefix)
+        }
+        fn scan_from<'a>(&'a self, space: &str, start: &[u8]) -> Entries<'a> {
+            self.inner.scan_from(space, start)
+        }
+        fn last(&self, space: &str) -> Result<Option<crate::store::Entry>> {
+            self.inner.last(space)
+        }
+        fn last_in_prefix(
+            &self,
+            space: &str,
+            prefix: &[u8],
+        ) -> Result<Option<crate::store::Entry>> {
+            self.inner.last_in_prefix(space, prefix)
+        }
+        fn clear(&self, space: &str) -> Result<()> {
+            self.inner.clear(space)
+        }
+        fn sync(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_catch_up_cut_short_anywhere_resumes_to_the_same_projections() {
+        let store = log();
+        let head = store.head().seq;
+        let once = MemBackend::default();
+        apply_paced(&store, &once, 1, head, ONCE).unwrap();
+        for pace in PACES {
+            for cut in [3, 40, 150, 400] {
+                let mem = MemBackend::default();
+                let failing = Failing {
+                    inner: &mem,
+                    writes_left: Cell::new(cut),
+                };
+                if apply_paced(&store, &failing, 1, head, pace).is_ok() {
+                    continue;
+                }
+                let from = applied(&mem).unwrap() + 1;
+                assert!(from <= head + 1);
+                apply_paced(&store, &mem, from, head, pace).unwrap();
+                assert!(
+                    dump(&mem) == dump(&once),
+                    "{pace:?}, cut after {cut} writes"
+                );
+            }
+        }
+    }
 }
