@@ -828,7 +828,7 @@ impl RelationGraph {
                 let cur = match line {
                     None => None,
                     Some(_) if amended.contains(&seq) => view::current(store, seq, opts.as_of)?,
-                    Some(line) => Some(unamended(seq, line)?),
+                    Some(line) => Some(view::unamended(decode_stored(line)?)),
                 };
                 visit(cur)
             })?,
@@ -1144,21 +1144,6 @@ impl RelationGraph {
         }
         out
     }
-}
-
-/// The event of a stored line that has no correction or retraction, as
-/// [`view::current`] gives it.
-fn unamended(seq: u64, line: &[u8]) -> Result<Current> {
-    let env = decode_stored(line)?;
-    Ok(Current {
-        seq,
-        id: env.id,
-        recorded_at: env.recorded_at,
-        v: env.v,
-        event: env.event,
-        corrections: Vec::new(),
-        retracted: None,
-    })
 }
 
 /// The actor (of an action) or speaker (of a statement) of the event with

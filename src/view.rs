@@ -86,16 +86,7 @@ pub fn amended(log: &dyn LogRead, env: Envelope, as_of: u64) -> Result<Current> 
 /// `env` with those of `amends` (its corrections and retractions,
 /// ascending) recorded up to `as_of`.
 fn apply_amends(log: &dyn LogRead, env: Envelope, amends: &[u64], as_of: u64) -> Result<Current> {
-    let seq = env.seq;
-    let mut out = Current {
-        seq,
-        id: env.id,
-        recorded_at: env.recorded_at,
-        v: env.v,
-        event: env.event,
-        corrections: Vec::new(),
-        retracted: None,
-    };
+    let mut out = unamended(env);
     for &amend in amends {
         if amend > as_of {
             break;

@@ -271,10 +271,7 @@ fn edge_style(e: &Edge<'_>) -> &'static str {
 
 /// The relationship graph as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail, and only UTF-8 is written.
-    let _ = write_graph(g, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::in_memory(|out| write_graph(g, out))
 }
 
 /// Write the relationship graph. Organisations are clusters of their

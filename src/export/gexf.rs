@@ -21,10 +21,7 @@ fn xs_date(day: &str) -> String {
 
 /// The graph as a GEXF 1.3 document, as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail, and only UTF-8 is written.
-    let _ = write_graph(g, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::in_memory(|out| write_graph(g, out))
 }
 
 /// Write the graph as a GEXF 1.3 document.

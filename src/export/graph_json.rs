@@ -80,10 +80,7 @@ pub fn edge_json<'a>(e: &Edge<'a>) -> EdgeJson<'a> {
 /// The graph as a node-link document, pretty-printed, as one string; see
 /// [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail, and serde_json writes only UTF-8.
-    let _ = write_graph(g, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::in_memory(|out| write_graph(g, out))
 }
 
 /// Write the graph as a node-link document, pretty-printed.

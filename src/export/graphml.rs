@@ -34,10 +34,7 @@ fn data(out: &mut dyn io::Write, key: &str, value: &str) -> io::Result<()> {
 
 /// The graph as a GraphML document, as one string; see [`write_graph`].
 pub fn graph(g: &RelationGraph) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail, and only UTF-8 is written.
-    let _ = write_graph(g, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::in_memory(|out| write_graph(g, out))
 }
 
 /// Write the graph as a GraphML document.

@@ -208,6 +208,16 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
+/// What `write` writes, as a string. Writing to memory cannot fail, and the
+/// exports write only UTF-8.
+pub(crate) fn in_memory(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> String {
+    let mut out = Vec::new();
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
