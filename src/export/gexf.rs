@@ -36,18 +36,30 @@ pub fn write_graph(g: &RelationGraph, out: &mut dyn io::Write) -> io::Result<()>
     out.write_all(
         b"  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n",
     )?;
-    out.write_all(b"    <attributes class=\"node\">\n")?;
-    out.write_all(b"      <attribute id=\"kind\" title=\"kind\" type=\"string\"/>\n")?;
-    out.write_all(b"      <attribute id=\"country\" title=\"country\" type=\"string\"/>\n")?;
-    out.write_all(b"    </attributes>\n")?;
-    out.write_all(b"    <attributes class=\"edge\">\n")?;
-    out.write_all(b"      <attribute id=\"relation\" title=\"relation\" type=\"string\"/>\n")?;
-    out.write_all(b"      <attribute id=\"label\" title=\"label\" type=\"string\"/>\n")?;
-    out.write_all(b"      <attribute id=\"count\" title=\"count\" type=\"integer\"/>\n")?;
-    out.write_all(b"      <attribute id=\"first\" title=\"first\" type=\"string\"/>\n")?;
-    out.write_all(b"      <attribute id=\"last\" title=\"last\" type=\"string\"/>\n")?;
-    out.write_all(b"      <attribute id=\"events\" title=\"events\" type=\"string\"/>\n")?;
-    out.write_all(b"    </attributes>\n")?;
+    let attributes: [(&str, &[(&str, &str)]); 2] = [
+        ("node", &[("kind", "string"), ("country", "string")]),
+        (
+            "edge",
+            &[
+                ("relation", "string"),
+                ("label", "string"),
+                ("count", "integer"),
+                ("first", "string"),
+                ("last", "string"),
+                ("events", "string"),
+            ],
+        ),
+    ];
+    for (class, declared) in attributes {
+        writeln!(out, "    <attributes class=\"{class}\">")?;
+        for (id, kind) in declared {
+            writeln!(
+                out,
+                "      <attribute id=\"{id}\" title=\"{id}\" type=\"{kind}\"/>"
+            )?;
+        }
+        out.write_all(b"    </attributes>\n")?;
+    }
     out.write_all(b"    <nodes>\n")?;
     for n in g.nodes() {
         writeln!(
