@@ -255,10 +255,17 @@ pub fn resolve_all(store: &Store, names: &[String]) -> Result<Vec<String>> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let actors = store.actors()?;
+    resolve_among(&store.actors()?, names)
+}
+
+/// Resolve actor names given on the command line against a list of actors.
+pub fn resolve_among(
+    actors: &[demarche::projection::ActorRecord],
+    names: &[String],
+) -> Result<Vec<String>> {
     names
         .iter()
-        .map(|n| demarche::query::resolve_actor(&actors, n))
+        .map(|n| demarche::query::resolve_actor(actors, n))
         .collect()
 }
 

@@ -7,7 +7,7 @@ use demarche::error::Result;
 use demarche::event::{Event, Stance};
 use demarche::query::{self, StatementFilter};
 
-use super::{as_of, date_arg, resolve_all, Context, Out};
+use super::{as_of, date_arg, resolve_among, Context, Out};
 
 #[derive(Debug, Args)]
 pub struct SaidArgs {
@@ -79,12 +79,13 @@ pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
 
 pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let store = ctx.open_read()?;
+    let actors = store.actors()?;
     let filter = StatementFilter {
-        by: resolve_all(&store, &a.by)?,
-        to: resolve_all(&store, &a.to)?,
+        by: resolve_among(&actors, &a.by)?,
+        to: resolve_among(&actors, &a.to)?,
         about: a.about,
         stance: a.stance,
-        mentions: resolve_all(&store, &a.mentions)?,
+        mentions: resolve_among(&actors, &a.mentions)?,
         tags: a.tags,
         range: range(a.since.as_deref(), a.until.as_deref())?,
         certain: a.certain,
@@ -102,7 +103,6 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     if found.is_empty() {
         return out.line("no statements match");
     }
-    let actors = store.actors()?;
     let names: std::collections::HashMap<&str, &str> = actors
         .iter()
         .map(|a| (a.id.as_str(), a.name.as_str()))
