@@ -322,52 +322,31 @@ impl Projector<'_> {
                 .extend(Postings::merge(self.out, space, &base, seqs)?);
         }
         for (bucket, pairs) in std::mem::take(&mut self.about) {
-            writes
-                .entry(P_ABOUT)
-                .or_default()
-                .push(About::merge(self.out, bucket, pairs)?);
+            let write = merge_bucket(
+                self.out,
+                P_ABOUT,
+                bucket,
+                pairs,
+                About::decode,
+                About::encode,
+            )?;
+            writes.entry(P_ABOUT).or_default().push(write);
         }
         for (bucket, pairs) in std::mem::take(&mut self.time) {
-            writes
-                .entry(P_TIME)
-                .or_default()
-                .push(Timeline::merge(self.out, bucket, pairs)?);
+            let write = merge_bucket(
+                self.out,
+                P_TIME,
+                bucket,
+                pairs,
+                Timeline::decode,
+                Timeline::encode,
+            )?;
+            writes.entry(P_TIME).or_default().push(write);
         }
-        let hold = !last && self.said_bytes <= self.pace.hold_bytes;
-        let mut held_from: Option<u64> = None;
-        let mut held_bytes = 0;
-        for (speaker, mut lines) in std::mem::take(&mut self.said) {
-            if hold {
-                let (stored, stored_last) = match self.said_tails.get(&speaker) {
-                    Some(t) => *t,
-                    None => Said::stored_tail(self.out, &speaker)?,
-                };
-                lines.retain(|r| r.0 > stored_last);
-                let total = stored + lines.len();
-                let now = (total - total % Said::CHUNK).saturating_sub(stored);
-                let rest = lines.split_off(now);
-                let tail = match lines.last() {
-                    Some(r) => (0, r.0),
-                    None => (stored, stored_last),
-                };
-                self.said_tails.insert(speaker.clone(), tail);
-                if let Some(first) = rest.first() {
-                    held_from = Some(held_from.map_or(first.0, |h| h.min(first.0)));
-                    held_bytes += rest.iter().map(|r| r.1.len()).sum::<usize>();
-                    self.said.insert(speaker.clone(), rest);
-                }
-                if lines.is_empty() {
-                    continue;
-                }
-            } else {
-                self.said_tails.remove(&speaker);
-            }
-            writes
-                .entry(P_SAID)
-                .or_default()
-                .extend(Said::merge(self.out, &speaker, lines)?);
+        let (said, held_from) = self.said_writes(last)?;
+        if !said.is_empty() {
+            writes.insert(P_SAID, said);
         }
-        self.said_bytes = held_bytes;
         let applied_to = held_from.map_or(applied_to, |h| h - 1);
         for (space, entries) in writes {
             self.out.write(space, entries)?;
@@ -395,6 +374,46 @@ impl Projector<'_> {
         self.out.release()?;
         self.buffered = 0;
         Ok(())
+    }
+
+    /// The writes of the statements gathered for [`P_SAID`], and the first
+    /// seq held back, if any (see [`Self::flush`]).
+    fn said_writes(&mut self, last: bool) -> Result<(Vec<crate::store::Write>, Option<u64>)> {
+        let hold = !last && self.said_bytes <= self.pace.hold_bytes;
+        let mut writes = Vec::new();
+        let mut held_from: Option<u64> = None;
+        let mut held_bytes = 0;
+        for (speaker, mut lines) in std::mem::take(&mut self.said) {
+            if !hold {
+                self.said_tails.remove(&speaker);
+                writes.extend(Said::merge(self.out, &speaker, lines)?);
+                continue;
+            }
+            let (stored, stored_last) = match self.said_tails.get(&speaker) {
+                Some(t) => *t,
+                None => Said::stored_tail(self.out, &speaker)?,
+            };
+            lines.retain(|r| r.0 > stored_last);
+            // Write what fills chunks; hold the rest.
+            let total = stored + lines.len();
+            let now = (total - total % Said::CHUNK).saturating_sub(stored);
+            let rest = lines.split_off(now);
+            let tail = match lines.last() {
+                Some(r) => (0, r.0),
+                None => (stored, stored_last),
+            };
+            self.said_tails.insert(speaker.clone(), tail);
+            if let Some(first) = rest.first() {
+                held_from = Some(held_from.map_or(first.0, |h| h.min(first.0)));
+                held_bytes += rest.iter().map(|r| r.1.len()).sum::<usize>();
+                self.said.insert(speaker.clone(), rest);
+            }
+            if !lines.is_empty() {
+                writes.extend(Said::merge(self.out, &speaker, lines)?);
+            }
+        }
+        self.said_bytes = held_bytes;
+        Ok((writes, held_from))
     }
 
     /// Apply one envelope; `line` is its stored line.
@@ -681,21 +700,25 @@ impl Timeline {
         }
         Ok(out)
     }
+}
 
-    /// The bucket with `new` pairs added.
-    fn merge(
-        backend: &dyn Backend,
-        bucket: u64,
-        mut new: Vec<([u8; 17], u64)>,
-    ) -> Result<crate::store::Write> {
-        let key = seq_key(bucket).to_vec();
-        if let Some(stored) = backend.get(P_TIME, &key)? {
-            new.extend(Timeline::decode(&stored)?);
-        }
-        new.sort_unstable();
-        new.dedup();
-        Ok((key, Some(Timeline::encode(&new))))
+/// The bucket `bucket` of `space` (see [`Timeline`] and [`About`]) with
+/// `new` pairs added: the stored ones and the new, sorted, without repeats.
+fn merge_bucket<T: Ord>(
+    backend: &dyn Backend,
+    space: &str,
+    bucket: u64,
+    mut new: Vec<T>,
+    decode: fn(&[u8]) -> Result<Vec<T>>,
+    encode: fn(&[T]) -> Vec<u8>,
+) -> Result<crate::store::Write> {
+    let key = seq_key(bucket).to_vec();
+    if let Some(stored) = backend.get(space, &key)? {
+        new.extend(decode(&stored)?);
     }
+    new.sort_unstable();
+    new.dedup();
+    Ok((key, Some(encode(&new))))
 }
 
 /// Which statements are about which event. Most events have no statement
@@ -734,21 +757,6 @@ impl About {
             rest = r;
         }
         Ok(out)
-    }
-
-    /// The bucket with `new` pairs added.
-    fn merge(
-        backend: &dyn Backend,
-        bucket: u64,
-        mut new: Vec<(u64, u64)>,
-    ) -> Result<crate::store::Write> {
-        let key = seq_key(bucket).to_vec();
-        if let Some(stored) = backend.get(P_ABOUT, &key)? {
-            new.extend(About::decode(&stored)?);
-        }
-        new.sort_unstable();
-        new.dedup();
-        Ok((key, Some(About::encode(&new))))
     }
 
     /// The statements about the event at `seq`, ascending.
@@ -840,9 +848,9 @@ impl Said {
         mut new: Vec<(u64, Vec<u8>)>,
     ) -> Result<Vec<crate::store::Write>> {
         let base = Said::base(speaker);
-        let Some(first_new) = new.first().map(|r| r.0) else {
+        if new.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         let mut writes = Vec::new();
         if let Some((key, value)) = backend.last_in_prefix(P_SAID, &base)? {
             if key.len() == base.len() + 8 {
@@ -850,7 +858,6 @@ impl Said {
                 // Records already applied before an interrupted catch-up.
                 let last = tail.last().map_or(0, |r| r.0);
                 new.retain(|r| r.0 > last);
-                let _ = first_new;
                 if tail.len() < Said::CHUNK && !new.is_empty() {
                     let take = (Said::CHUNK - tail.len()).min(new.len());
                     tail.extend(new.drain(..take));

@@ -35,13 +35,14 @@ impl SledBackend {
             .checked_sub(Duration::from_secs(2))
             .unwrap_or(std::time::UNIX_EPOCH);
         let mut cleaned = false;
+        let segment_size = segment_size(path);
         let db = loop {
             // A small page cache: the CLI opens the database on every call,
             // and most commands read a small part of it.
             let config = sled::Config::new()
                 .path(path)
                 .cache_capacity(64 * 1024 * 1024)
-                .segment_size(segment_size(path))
+                .segment_size(segment_size)
                 .flush_every_ms(None);
             match config.open() {
                 Ok(db) => break db,
@@ -106,7 +107,7 @@ impl SledBackend {
 /// own; at 2 MiB a node of log blocks or of statement chunks stays in the
 /// log, and an open reads a page table a quarter the size of that of 512
 /// KiB segments, sled's default.
-pub const SEGMENT_SIZE: usize = 2 << 20;
+const SEGMENT_SIZE: usize = 2 << 20;
 
 /// The segment size to open `path` with: the one it was created with (sled
 /// refuses any other), else [`SEGMENT_SIZE`].
