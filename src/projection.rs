@@ -815,19 +815,46 @@ impl Said {
     }
 
     fn decode(bytes: &[u8]) -> Result<Vec<(u64, Vec<u8>)>> {
-        let bad = || Error::Damaged("a chunk of statements is unreadable".into());
-        let raw = crate::store::layout::decompress(bytes).map_err(|_| bad())?;
-        let mut out = Vec::new();
-        let mut rest = &raw[..];
-        while !rest.is_empty() {
-            let (seq, r) = crate::store::layout::read_varint(rest).ok_or_else(bad)?;
-            let (len, r) = crate::store::layout::read_varint(r).ok_or_else(bad)?;
-            let len = usize::try_from(len).map_err(|_| bad())?;
-            let line = r.get(..len).ok_or_else(bad)?;
-            out.push((seq, line.to_vec()));
-            rest = &r[len..];
-        }
-        Ok(out)
+        let raw = Said::unpack(bytes)?;
+        Said::records(&raw)
+            .map(|r| r.map(|(seq, line)| (seq, line.to_vec())))
+            .collect()
+    }
+
+    /// The decompressed records of a stored chunk, for [`Said::records`].
+    pub fn unpack(chunk: &[u8]) -> Result<Vec<u8>> {
+        crate::store::layout::decompress(chunk).map_err(|_| Said::damaged())
+    }
+
+    /// The `(seq, line)` records of an unpacked chunk, in log order.
+    pub fn records(raw: &[u8]) -> impl Iterator<Item = Result<(u64, &[u8])>> {
+        let mut rest = raw;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let next = (|| {
+                let (seq, r) = crate::store::layout::read_varint(rest)?;
+                let (len, r) = crate::store::layout::read_varint(r)?;
+                let len = usize::try_from(len).ok()?;
+                let line = r.get(..len)?;
+                Some((seq, line, &r[len..]))
+            })();
+            Some(match next {
+                Some((seq, line, r)) => {
+                    rest = r;
+                    Ok((seq, line))
+                }
+                None => {
+                    rest = &[];
+                    Err(Said::damaged())
+                }
+            })
+        })
+    }
+
+    fn damaged() -> Error {
+        Error::Damaged("a chunk of statements is unreadable".into())
     }
 
     fn chunk_writes(base: &[u8], records: &[(u64, Vec<u8>)]) -> Result<Vec<crate::store::Write>> {
@@ -872,12 +899,22 @@ impl Said {
     /// The stored lines of every statement first recorded with `speaker`
     /// as its speaker, in log order.
     pub fn read(backend: &dyn Backend, speaker: &str) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for chunk in Said::chunks(backend, speaker)? {
+            out.extend(Said::decode(&chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// The stored (compressed) chunks of `speaker`, in log order: see
+    /// [`Said::unpack`] and [`Said::records`].
+    pub fn chunks(backend: &dyn Backend, speaker: &str) -> Result<Vec<Vec<u8>>> {
         let base = Said::base(speaker);
         let mut out = Vec::new();
         for item in backend.scan_prefix(P_SAID, &base) {
             let (k, v) = item?;
             if k.len() == base.len() + 8 {
-                out.extend(Said::decode(&v)?);
+                out.push(v);
             }
         }
         Ok(out)

@@ -5,12 +5,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::date::{DateRange, Within};
+use crate::date::{DateRange, EdtfDate, Within};
 use crate::error::{closest, Error, Result};
-use crate::event::{Event, Stance};
+use crate::event::{Event, Form, Stance, StatementMade};
 use crate::projection::{self, ActorRecord, Role};
 use crate::store::{Envelope, Store};
 use crate::view::{self, Current};
@@ -199,43 +201,126 @@ pub fn text_matches(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)
 }
 
+/// The facts of a statement the filters of `said` look at, borrowed from
+/// a typed event or from a stored line read without building one.
+struct Facts<'a, S> {
+    speaker: &'a str,
+    to: &'a [S],
+    mentions: &'a [S],
+    about: &'a [S],
+    tags: &'a [S],
+    stance: Option<Stance>,
+    text: &'a str,
+    original: Option<&'a str>,
+    date: &'a EdtfDate,
+}
+
+impl<'a> Facts<'a, String> {
+    fn of(s: &'a StatementMade) -> Self {
+        Facts {
+            speaker: &s.speaker,
+            to: &s.to,
+            mentions: &s.mentions,
+            about: &s.about,
+            tags: &s.tags,
+            stance: s.stance,
+            text: &s.text,
+            original: s.original.as_ref().and_then(|o| o.text.as_deref()),
+            date: &s.date,
+        }
+    }
+}
+
+impl StatementFilter {
+    /// Where a statement lies in the date range, when it passes every
+    /// filter. `needle` is the lowercased search text.
+    fn admits<S: AsRef<str>>(&self, s: &Facts<'_, S>, needle: Option<&str>) -> Option<Within> {
+        let has = |have: &[S], w: &str| have.iter().any(|h| h.as_ref() == w);
+        let any = |wanted: &[String], have: &[S]| {
+            wanted.is_empty() || wanted.iter().any(|w| has(have, w))
+        };
+        if !(self.by.is_empty() || self.by.iter().any(|b| b == s.speaker))
+            || !any(&self.to, s.to)
+            || !any(&self.mentions, s.mentions)
+            || !any(&self.tags, s.tags)
+            || !any(&self.about, s.about)
+            || !(self.stance.is_empty() || s.stance.is_some_and(|st| self.stance.contains(&st)))
+        {
+            return None;
+        }
+        if let Some(n) = needle {
+            if !text_matches(s.text, n) && !s.original.is_some_and(|t| text_matches(t, n)) {
+                return None;
+            }
+        }
+        let within = s.date.within(&self.range)?;
+        (!self.certain || within == Within::Certain).then_some(within)
+    }
+
+    /// Seqs of the events that may match, from the narrowest index the
+    /// filters allow, ascending.
+    fn candidates(&self, store: &Store) -> Result<Vec<u64>> {
+        let backend = store.backend();
+        let mut about_seqs = Vec::new();
+        for id in &self.about {
+            let seq = store
+                .seq_of(id)?
+                .filter(|s| *s <= self.as_of)
+                .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
+            about_seqs.push(seq);
+        }
+        let involving = |actors: &[String], role: Role| {
+            union(
+                actors
+                    .iter()
+                    .map(|a| projection::involving(backend, a, &[role])),
+            )
+        };
+        if !self.by.is_empty() {
+            involving(&self.by, Role::Speaker)
+        } else if !about_seqs.is_empty() {
+            union(about_seqs.iter().map(|s| projection::about(backend, *s)))
+        } else if !self.to.is_empty() {
+            involving(&self.to, Role::Addressee)
+        } else if !self.mentions.is_empty() {
+            involving(&self.mentions, Role::Mention)
+        } else if !self.tags.is_empty() {
+            union(self.tags.iter().map(|t| projection::tagged(backend, t)))
+        } else {
+            projection::of_type(backend, b's')
+        }
+    }
+
+    /// The statement at `seq` as it stood, when it passes every filter.
+    fn check(&self, store: &Store, seq: u64, needle: Option<&str>) -> Result<Option<Found>> {
+        match view::current(store, seq, self.as_of)? {
+            Some(cur) => Ok(self.keep(cur, needle)),
+            None => Ok(None),
+        }
+    }
+
+    /// `cur`, when it is a standing statement that passes every filter.
+    fn keep(&self, cur: Current, needle: Option<&str>) -> Option<Found> {
+        if cur.retracted.is_some() {
+            return None;
+        }
+        let Event::Statement(s) = &cur.event else {
+            return None;
+        };
+        let within = self.admits(&Facts::of(s), needle)?;
+        Some(Found {
+            current: cur,
+            within,
+        })
+    }
+}
+
 /// Statements matching the filter, in timeline order.
 pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
     let backend = store.backend();
-    let mut about_seqs = Vec::new();
-    for id in &f.about {
-        let seq = store
-            .seq_of(id)?
-            .filter(|s| *s <= f.as_of)
-            .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
-        about_seqs.push(seq);
-    }
-    // The narrowest index the filters allow.
-    let candidates: Vec<u64> = if !f.by.is_empty() {
-        union(
-            f.by.iter()
-                .map(|a| projection::involving(backend, a, &[Role::Speaker])),
-        )?
-    } else if !about_seqs.is_empty() {
-        union(about_seqs.iter().map(|s| projection::about(backend, *s)))?
-    } else if !f.to.is_empty() {
-        union(
-            f.to.iter()
-                .map(|a| projection::involving(backend, a, &[Role::Addressee])),
-        )?
-    } else if !f.mentions.is_empty() {
-        union(
-            f.mentions
-                .iter()
-                .map(|a| projection::involving(backend, a, &[Role::Mention])),
-        )?
-    } else if !f.tags.is_empty() {
-        union(f.tags.iter().map(|t| projection::tagged(backend, t)))?
-    } else {
-        projection::of_type(backend, b's')?
-    };
+    let candidates = f.candidates(store)?;
     let needle = f.search.as_ref().map(|s| s.to_lowercase());
-    let about_ids: Vec<&str> = f.about.iter().map(String::as_str).collect();
+    let needle = needle.as_deref();
     // Asked by speaker, the statements come from the speaker's own chunks,
     // read in a few values; only events with corrections or retractions
     // go through the general path.
@@ -255,55 +340,253 @@ pub fn said(store: &Store, f: &StatementFilter) -> Result<Vec<Found>> {
         if seq > f.as_of {
             break;
         }
-        let cur = match bodies.remove(&seq) {
-            Some(env) if amended.contains(&seq) => view::amended(store, env, f.as_of)?,
-            Some(env) => view::unamended(env),
-            None => match view::current(store, seq, f.as_of)? {
-                Some(cur) => cur,
-                None => continue,
-            },
-        };
-        if cur.retracted.is_some() {
-            continue;
-        }
-        let Event::Statement(s) = &cur.event else {
-            continue;
-        };
-        let any = |wanted: &[String], have: &[String]| {
-            wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
-        };
-        if !(f.by.is_empty() || f.by.contains(&s.speaker))
-            || !any(&f.to, &s.to)
-            || !any(&f.mentions, &s.mentions)
-            || !any(&f.tags, &s.tags)
-            || !(about_ids.is_empty() || s.about.iter().any(|a| about_ids.contains(&a.as_str())))
-            || !(f.stance.is_empty() || s.stance.is_some_and(|st| f.stance.contains(&st)))
-        {
-            continue;
-        }
-        if let Some(n) = &needle {
-            let in_original = s
-                .original
-                .as_ref()
-                .and_then(|o| o.text.as_deref())
-                .is_some_and(|t| text_matches(t, n));
-            if !text_matches(&s.text, n) && !in_original {
-                continue;
+        let found = match bodies.remove(&seq) {
+            Some(env) if amended.contains(&seq) => {
+                f.keep(view::amended(store, env, f.as_of)?, needle)
             }
-        }
-        let Some(within) = s.date.within(&f.range) else {
-            continue;
+            Some(env) => f.keep(view::unamended(env), needle),
+            None => f.check(store, seq, needle)?,
         };
-        if f.certain && within != Within::Certain {
-            continue;
-        }
-        out.push(Found {
-            current: cur,
-            within,
-        });
+        out.extend(found);
     }
     sort_by_date(&mut out);
     Ok(out)
+}
+
+/// What the `said` table shows of a statement as it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub seq: u64,
+    pub id: String,
+    /// Whether corrections were applied.
+    pub corrected: bool,
+    pub within: Within,
+    pub date: EdtfDate,
+    pub speaker: String,
+    pub form: Form,
+    pub stance: Option<Stance>,
+    /// The outlets of its sources, in order.
+    pub outlets: Vec<String>,
+    pub text: String,
+}
+
+impl Listed {
+    /// The row of a statement found by [`said`] (`None` for another event).
+    pub fn of(found: Found) -> Option<Listed> {
+        let c = found.current;
+        let Event::Statement(s) = c.event else {
+            return None;
+        };
+        Some(Listed {
+            seq: c.seq,
+            id: c.id,
+            corrected: !c.corrections.is_empty(),
+            within: found.within,
+            form: s.form(),
+            stance: s.stance,
+            outlets: s.sources.into_iter().map(|src| src.outlet).collect(),
+            date: s.date,
+            speaker: s.speaker,
+            text: s.text,
+        })
+    }
+}
+
+/// The statements of [`said`] as the `said` table shows them, the same
+/// ones in the same order. Asked by speaker, the statements no correction
+/// or retraction touches are read from their stored lines without building
+/// their events: only the fields shown and filtered on, on every core.
+pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
+    if f.by.is_empty() {
+        return Ok(said(store, f)?.into_iter().filter_map(Listed::of).collect());
+    }
+    let backend = store.backend();
+    let candidates = f.candidates(store)?;
+    let amended = projection::amended(backend)?;
+    let needle = f.search.as_ref().map(|s| s.to_lowercase());
+    let needle = needle.as_deref();
+    let mut chunks = Vec::new();
+    let speakers: std::collections::BTreeSet<&String> = f.by.iter().collect();
+    for speaker in speakers {
+        chunks.extend(projection::Said::chunks(backend, speaker)?);
+    }
+    let scan = |part: &[Vec<u8>]| -> Result<Scanned> {
+        let mut out = Scanned::default();
+        for chunk in part {
+            let raw = projection::Said::unpack(chunk)?;
+            for record in projection::Said::records(&raw) {
+                let (seq, line) = record?;
+                if seq > f.as_of || candidates.binary_search(&seq).is_err() {
+                    continue;
+                }
+                out.seen.push(seq);
+                if amended.contains(&seq) {
+                    out.amended.push(line.to_vec());
+                    continue;
+                }
+                match Lean::read(line) {
+                    Some(lean) => out.rows.extend(lean.listed(seq, f, needle)),
+                    None => out.amended.push(line.to_vec()),
+                }
+            }
+        }
+        Ok(out)
+    };
+    let mut scanned = Scanned::default();
+    for part in on_cores(&chunks, 8, scan)? {
+        scanned.rows.extend(part.rows);
+        scanned.amended.extend(part.amended);
+        scanned.seen.extend(part.seen);
+    }
+    let mut out = scanned.rows;
+    for line in scanned.amended {
+        let env = crate::store::decode_stored(&line)?;
+        out.extend(
+            f.keep(view::amended(store, env, f.as_of)?, needle)
+                .and_then(Listed::of),
+        );
+    }
+    // Statements whose speaker was corrected to the one asked for.
+    scanned.seen.sort_unstable();
+    for seq in candidates {
+        if seq > f.as_of {
+            break;
+        }
+        if scanned.seen.binary_search(&seq).is_err() {
+            out.extend(f.check(store, seq, needle)?.and_then(Listed::of));
+        }
+    }
+    out.sort_by_cached_key(|l| (l.date.order_key(), l.seq));
+    Ok(out)
+}
+
+/// What one core found in its share of a speaker's chunks.
+#[derive(Default)]
+struct Scanned {
+    rows: Vec<Listed>,
+    /// Lines to read the general way.
+    amended: Vec<Vec<u8>>,
+    /// Candidate seqs met in the chunks.
+    seen: Vec<u64>,
+}
+
+/// `scan` over `items` split among the machine's cores (at most 4), when
+/// there are at least `min` of them; the results in order.
+fn on_cores<T: Sync, R: Send>(
+    items: &[T],
+    min: usize,
+    scan: impl Fn(&[T]) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || items.len() < min {
+        return Ok(vec![scan(items)?]);
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|part| scope.spawn(|| scan(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Storage("a reading thread failed".into())))
+            })
+            .collect()
+    })
+}
+
+/// A stored statement line read for the listing: the envelope's id and the
+/// fields of the event that `said` shows or filters on, borrowed from the
+/// line where they need no unescaping.
+#[derive(Deserialize)]
+struct Lean<'a> {
+    v: u32,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    event: LeanStatement<'a>,
+}
+
+#[derive(Deserialize)]
+struct LeanStatement<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    date: EdtfDate,
+    #[serde(borrow)]
+    speaker: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+    #[serde(default)]
+    form: Option<Form>,
+    #[serde(default)]
+    stance: Option<Stance>,
+    #[serde(default, borrow)]
+    original: Option<LeanOriginal<'a>>,
+    #[serde(default, borrow)]
+    to: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    mentions: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    about: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tags: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    sources: Vec<LeanSource<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LeanOriginal<'a> {
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct LeanSource<'a> {
+    #[serde(borrow)]
+    outlet: Cow<'a, str>,
+}
+
+impl<'a> Lean<'a> {
+    /// `None` for a line this reading does not cover (another envelope
+    /// version, another event type), which is then read the general way.
+    fn read(line: &'a [u8]) -> Option<Lean<'a>> {
+        let lean: Lean<'a> = serde_json::from_slice(line).ok()?;
+        (lean.v == crate::store::SCHEMA_VERSION && lean.event.kind == "statement").then_some(lean)
+    }
+
+    fn listed(self, seq: u64, f: &StatementFilter, needle: Option<&str>) -> Option<Listed> {
+        let s = self.event;
+        let facts = Facts {
+            speaker: &s.speaker,
+            to: &s.to,
+            mentions: &s.mentions,
+            about: &s.about,
+            tags: &s.tags,
+            stance: s.stance,
+            text: &s.text,
+            original: s.original.as_ref().and_then(|o| o.text.as_deref()),
+            date: &s.date,
+        };
+        let within = f.admits(&facts, needle)?;
+        Some(Listed {
+            seq,
+            id: self.id.into_owned(),
+            corrected: false,
+            within,
+            form: s.form.unwrap_or(Form::Direct),
+            stance: s.stance,
+            outlets: s
+                .sources
+                .into_iter()
+                .map(|src| src.outlet.into_owned())
+                .collect(),
+            speaker: s.speaker.into_owned(),
+            text: s.text.into_owned(),
+            date: s.date,
+        })
+    }
 }
 
 /// Timeline order: by date (see the date module), then log order.

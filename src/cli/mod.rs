@@ -95,6 +95,37 @@ enum Command {
     },
 }
 
+/// A store opened by a command that reads: closed with
+/// [`Store::close_at_exit`], as the process ends with the command.
+pub struct Reading(Option<Store>);
+
+impl std::ops::Deref for Reading {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        // Only `drop` takes the store out.
+        self.0
+            .as_ref()
+            .expect("the store is held until the guard is dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reading {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.0
+            .as_mut()
+            .expect("the store is held until the guard is dropped")
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.take() {
+            store.close_at_exit();
+        }
+    }
+}
+
 /// Shared state of one invocation.
 pub struct Context {
     db: PathBuf,
@@ -109,7 +140,7 @@ impl Context {
     }
 
     /// Open the database for reading: it must exist.
-    pub fn open_read(&self) -> Result<Store> {
+    pub fn open_read(&self) -> Result<Reading> {
         Store::open(
             &self.db,
             &OpenOptions {
@@ -118,6 +149,7 @@ impl Context {
                 faults: self.faults.clone(),
             },
         )
+        .map(|store| Reading(Some(store)))
     }
 
     /// Open the database for a command that writes, creating it if needed,

@@ -4,7 +4,7 @@ use clap::Args;
 
 use demarche::date::{DateRange, Within};
 use demarche::error::Result;
-use demarche::event::{Event, Stance};
+use demarche::event::Stance;
 use demarche::query::{self, StatementFilter};
 
 use super::{as_of, date_arg, resolve_among, Context, Out};
@@ -92,14 +92,14 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         search: a.search,
         as_of: as_of(&store, a.as_of.as_deref())?,
     };
-    let found = query::said(&store, &filter)?;
     let ranged = !filter.range.is_unbounded();
     if a.json {
-        for f in &found {
+        for f in &query::said(&store, &filter)? {
             out.json(&f.to_json(ranged))?;
         }
         return Ok(());
     }
+    let found = query::listing(&store, &filter)?;
     if found.is_empty() {
         return out.line("no statements match");
     }
@@ -110,36 +110,31 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let name = |id: &str| names.get(id).copied().unwrap_or(id).to_string();
     // The table is written row by row: the widths come from a first pass,
     // and the text, the last and longest column, is never copied.
-    let cells = |f: &query::Found| -> Option<[String; 6]> {
-        let Event::Statement(s) = &f.current.event else {
-            return None;
-        };
-        let mut date = s.date.as_str().to_string();
-        if ranged && f.within == Within::Possible {
+    let cells = |l: &query::Listed| -> [String; 6] {
+        let mut date = l.date.as_str().to_string();
+        if ranged && l.within == Within::Possible {
             date.push_str(" (possibly)");
         }
-        let via = s
-            .sources
-            .iter()
-            .map(|src| src.outlet.as_str())
-            .collect::<Vec<_>>()
-            .join(" > ");
-        let mut id = f.current.id.clone();
-        if !f.current.corrections.is_empty() {
+        let mut id = l.id.clone();
+        if l.corrected {
             id.push_str(" (corrected)");
         }
-        Some([
+        [
             date,
-            name(&s.speaker),
-            s.form().as_str().into(),
-            s.stance.map(|st| st.as_str()).unwrap_or("-").into(),
+            name(&l.speaker),
+            l.form.as_str().into(),
+            l.stance.map(|st| st.as_str()).unwrap_or("-").into(),
             id,
-            if via.is_empty() { "-".into() } else { via },
-        ])
+            if l.outlets.is_empty() {
+                "-".into()
+            } else {
+                l.outlets.join(" > ")
+            },
+        ]
     };
     let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"].map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
-    for row in found.iter().filter_map(cells) {
+    for row in found.iter().map(cells) {
         for (w, cell) in widths.iter_mut().zip(&row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -155,11 +150,8 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         out.line(text)
     };
     write_row(&header, "TEXT")?;
-    for f in &found {
-        let (Some(row), Event::Statement(s)) = (cells(f), &f.current.event) else {
-            continue;
-        };
-        write_row(&row, &format!("\"{}\"", s.text.replace('\n', " ")))?;
+    for l in &found {
+        write_row(&cells(l), &format!("\"{}\"", l.text.replace('\n', " ")))?;
     }
     Ok(())
 }

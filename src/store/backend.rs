@@ -43,6 +43,12 @@ pub trait Backend {
         Ok(())
     }
 
+    /// Whether this process wrote anything through the backend (a
+    /// backend that cannot tell says yes).
+    fn wrote(&self) -> bool {
+        true
+    }
+
     /// Set one key.
     fn put(&self, space: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.write(space, vec![(key.to_vec(), Some(value.to_vec()))])

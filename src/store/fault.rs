@@ -74,6 +74,10 @@ impl Backend for FaultyBackend {
         self.inner.get(space, key)
     }
 
+    fn wrote(&self) -> bool {
+        self.inner.wrote()
+    }
+
     fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
         let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
         if self.plan.fail_write == Some(n) {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ pub struct SledBackend {
     /// the process that wrote them (every write is synced before it is
     /// acknowledged), or hold only writes that were never acknowledged.
     synced_before: std::time::SystemTime,
+    /// Whether this process wrote or created anything.
+    wrote: AtomicBool,
 }
 
 impl SledBackend {
@@ -83,6 +86,11 @@ impl SledBackend {
                 }
             }
         };
+        // Opening a tree that does not exist yet creates it.
+        let existing = db.tree_names();
+        let created = spaces
+            .iter()
+            .any(|name| !existing.iter().any(|t| t.as_ref() == name.as_bytes()));
         let mut trees = HashMap::new();
         for name in spaces {
             trees.insert(*name, db.open_tree(name)?);
@@ -92,6 +100,7 @@ impl SledBackend {
             trees,
             path: path.to_path_buf(),
             synced_before,
+            wrote: AtomicBool::new(created),
         })
     }
 
@@ -203,6 +212,7 @@ impl Backend for SledBackend {
 
     fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
         let tree = self.tree(space)?;
+        self.wrote.store(true, Ordering::Relaxed);
         let mut batch = sled::Batch::default();
         for (k, v) in entries {
             match v {
@@ -244,8 +254,13 @@ impl Backend for SledBackend {
     }
 
     fn clear(&self, space: &str) -> Result<()> {
+        self.wrote.store(true, Ordering::Relaxed);
         self.tree(space)?.clear()?;
         Ok(())
+    }
+
+    fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
     }
 
     fn release(&self) -> Result<()> {
