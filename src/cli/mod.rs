@@ -284,21 +284,22 @@ pub fn as_of(store: &Store, spec: Option<&str>) -> Result<u64> {
 
 /// Resolve actor names given on the command line.
 pub fn resolve_all(store: &Store, names: &[String]) -> Result<Vec<String>> {
-    if names.is_empty() {
-        return Ok(Vec::new());
+    // An exact id is one lookup; anything else is matched against every
+    // actor, loaded once.
+    let mut actors = None;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        if store.actor(name)?.is_some() {
+            out.push(name.clone());
+            continue;
+        }
+        let all = match &actors {
+            Some(all) => all,
+            None => actors.insert(store.actors()?),
+        };
+        out.push(demarche::query::resolve_actor(all, name)?);
     }
-    resolve_among(&store.actors()?, names)
-}
-
-/// Resolve actor names given on the command line against a list of actors.
-pub fn resolve_among(
-    actors: &[demarche::projection::ActorRecord],
-    names: &[String],
-) -> Result<Vec<String>> {
-    names
-        .iter()
-        .map(|n| demarche::query::resolve_actor(actors, n))
-        .collect()
+    Ok(out)
 }
 
 /// Parse a date given on the command line, naming the flag.

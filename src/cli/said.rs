@@ -7,7 +7,7 @@ use demarche::error::Result;
 use demarche::event::Stance;
 use demarche::query::{self, StatementFilter};
 
-use super::{as_of, date_arg, resolve_among, Context, Out};
+use super::{as_of, date_arg, resolve_all, Context, Out};
 
 #[derive(Debug, Args)]
 pub struct SaidArgs {
@@ -79,13 +79,12 @@ pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
 
 pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let store = ctx.open_read()?;
-    let actors = store.actors()?;
     let filter = StatementFilter {
-        by: resolve_among(&actors, &a.by)?,
-        to: resolve_among(&actors, &a.to)?,
+        by: resolve_all(&store, &a.by)?,
+        to: resolve_all(&store, &a.to)?,
         about: a.about,
         stance: a.stance,
-        mentions: resolve_among(&actors, &a.mentions)?,
+        mentions: resolve_all(&store, &a.mentions)?,
         tags: a.tags,
         range: range(a.since.as_deref(), a.until.as_deref())?,
         certain: a.certain,
@@ -103,11 +102,16 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     if found.is_empty() {
         return out.line("no statements match");
     }
-    let names: std::collections::HashMap<&str, &str> = actors
-        .iter()
-        .map(|a| (a.id.as_str(), a.name.as_str()))
-        .collect();
-    let name = |id: &str| names.get(id).copied().unwrap_or(id).to_string();
+    // The names of the speakers listed, one lookup each.
+    let mut names: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    for l in &found {
+        if !names.contains_key(l.speaker.as_str()) {
+            let name = store
+                .actor(&l.speaker)?
+                .map_or_else(|| l.speaker.clone(), |a| a.name);
+            names.insert(&l.speaker, name);
+        }
+    }
     // The table is written row by row: the widths come from a first pass,
     // and the text, the last and longest column, is never copied.
     let cells = |l: &query::Listed| -> [String; 6] {
@@ -121,7 +125,7 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         }
         [
             date,
-            name(&l.speaker),
+            names.get(l.speaker.as_str()).cloned().unwrap_or_default(),
             l.form.as_str().into(),
             l.stance.map(|st| st.as_str()).unwrap_or("-").into(),
             id,
@@ -132,26 +136,35 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             },
         ]
     };
+    let rows: Vec<[String; 6]> = found.iter().map(cells).collect();
     let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"].map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
-    for row in found.iter().map(cells) {
-        for (w, cell) in widths.iter_mut().zip(&row) {
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut line = String::new();
-    let mut write_row = |row: &[String; 6], text: &str| -> Result<()> {
+    let mut write_row = |row: &[String; 6], text: &str, quoted: bool| -> Result<()> {
         line.clear();
         for (cell, w) in row.iter().zip(&widths) {
             line.push_str(cell);
             line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
         }
-        out.bytes(line.as_bytes())?;
-        out.line(text)
+        if !quoted {
+            line.push_str(text);
+        } else if text.contains('\n') {
+            line.push_str(&format!("\"{}\"", text.replace('\n', " ")));
+        } else {
+            line.push('"');
+            line.push_str(text);
+            line.push('"');
+        }
+        out.line(&line)
     };
-    write_row(&header, "TEXT")?;
-    for l in &found {
-        write_row(&cells(l), &format!("\"{}\"", l.text.replace('\n', " ")))?;
+    write_row(&header, "TEXT", false)?;
+    for (row, l) in rows.iter().zip(&found) {
+        write_row(row, &l.text, true)?;
     }
     Ok(())
 }
