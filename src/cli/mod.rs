@@ -175,6 +175,8 @@ impl Context {
         if result.is_err() && created {
             drop(store);
             let _ = std::fs::remove_dir_all(&self.db);
+        } else {
+            store.close_at_exit();
         }
         result
     }

@@ -43,9 +43,10 @@ pub trait Backend {
         Ok(())
     }
 
-    /// Whether this process wrote anything through the backend (a
-    /// backend that cannot tell says yes).
-    fn wrote(&self) -> bool {
+    /// Whether this process wrote anything through the backend that a
+    /// successful [`Backend::sync`] has not yet made durable (a backend
+    /// that cannot tell says yes).
+    fn unsynced(&self) -> bool {
         true
     }
 

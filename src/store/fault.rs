@@ -74,8 +74,8 @@ impl Backend for FaultyBackend {
         self.inner.get(space, key)
     }
 
-    fn wrote(&self) -> bool {
-        self.inner.wrote()
+    fn unsynced(&self) -> bool {
+        self.inner.unsynced()
     }
 
     fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {

@@ -23,8 +23,8 @@ pub struct SledBackend {
     /// the process that wrote them (every write is synced before it is
     /// acknowledged), or hold only writes that were never acknowledged.
     synced_before: std::time::SystemTime,
-    /// Whether this process wrote or created anything.
-    wrote: AtomicBool,
+    /// Whether this process wrote or created anything since the last sync.
+    unsynced: AtomicBool,
 }
 
 impl SledBackend {
@@ -100,7 +100,7 @@ impl SledBackend {
             trees,
             path: path.to_path_buf(),
             synced_before,
-            wrote: AtomicBool::new(created),
+            unsynced: AtomicBool::new(created),
         })
     }
 
@@ -212,7 +212,7 @@ impl Backend for SledBackend {
 
     fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
         let tree = self.tree(space)?;
-        self.wrote.store(true, Ordering::Relaxed);
+        self.unsynced.store(true, Ordering::Relaxed);
         let mut batch = sled::Batch::default();
         for (k, v) in entries {
             match v {
@@ -254,13 +254,13 @@ impl Backend for SledBackend {
     }
 
     fn clear(&self, space: &str) -> Result<()> {
-        self.wrote.store(true, Ordering::Relaxed);
+        self.unsynced.store(true, Ordering::Relaxed);
         self.tree(space)?.clear()?;
         Ok(())
     }
 
-    fn wrote(&self) -> bool {
-        self.wrote.load(Ordering::Relaxed)
+    fn unsynced(&self) -> bool {
+        self.unsynced.load(Ordering::Relaxed)
     }
 
     fn release(&self) -> Result<()> {
@@ -270,8 +270,15 @@ impl Backend for SledBackend {
     }
 
     fn sync(&self) -> Result<()> {
-        self.db.flush()?;
-        sync_dir(&self.path, self.synced_before)
-            .map_err(|e| Error::io("cannot sync the database to disk", e))
+        // Cleared first: a write racing with this sync sets it again.
+        let was = self.unsynced.swap(false, Ordering::SeqCst);
+        let synced = self.db.flush().map_err(Error::from).and_then(|_| {
+            sync_dir(&self.path, self.synced_before)
+                .map_err(|e| Error::io("cannot sync the database to disk", e))
+        });
+        if synced.is_err() && was {
+            self.unsynced.store(true, Ordering::SeqCst);
+        }
+        synced
     }
 }
