@@ -199,6 +199,9 @@ struct Pace {
     flush_every: usize,
     /// Most bytes of statement lines held back over a flush.
     hold_bytes: usize,
+    /// Envelopes decoded together; a shorter run is read through the
+    /// block cache and decoded on the spot.
+    batch: usize,
 }
 
 impl Default for Pace {
@@ -206,6 +209,7 @@ impl Default for Pace {
         Pace {
             flush_every: 100_000,
             hold_bytes: Said::HOLD_BYTES,
+            batch: DECODE_BATCH,
         }
     }
 }
@@ -225,39 +229,92 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
         said_bytes: 0,
         buffered: 0,
     };
-    // Lines are decoded a few thousand at a time, on every core.
-    let mut lines = log.scan_lines(from).take_while(|item| match item {
-        Ok((seq, _)) => *seq <= to,
-        Err(_) => true,
-    });
-    loop {
-        let batch = lines
-            .by_ref()
-            .take(DECODE_BATCH)
+    if to < from.saturating_add(pace.batch as u64) {
+        // A few events (a command's own): through the block cache.
+        let batch = log
+            .scan_lines(from)
+            .take_while(|item| item.as_ref().map_or(true, |(seq, _)| *seq <= to))
             .collect::<Result<Vec<_>>>()?;
-        if batch.is_empty() {
-            break;
-        }
         let envelopes = crate::store::decode_many(&batch)?;
-        for ((seq, line), env) in batch.into_iter().zip(envelopes) {
-            p.apply(&env, &line)?;
-            if let Event::Statement(s) = &env.event {
-                p.said_bytes += line.len();
-                p.said
-                    .entry(s.speaker.clone())
-                    .or_default()
-                    .push((seq, line));
-            }
-            p.buffered += 1;
-            // Each flush rewrites the last chunk of every list it touches:
-            // flushing seldom keeps that rewriting (and sled's garbage) small.
-            if p.buffered >= p.pace.flush_every {
-                p.flush(seq, false)?;
-            }
+        p.take(batch, envelopes)?;
+        return p.flush(to, true);
+    }
+    // A long run: the stored blocks are read here a few dozen at a time;
+    // a thread of its own unpacks and decodes them, the next group while
+    // this one is applied.
+    let mut blocks = log.raw_blocks(from, to);
+    let per_group = (pace.batch as u64 / crate::store::layout::BLOCK).max(1) as usize;
+    let mut read =
+        move || -> Result<Vec<(u64, Vec<u8>)>> { blocks.by_ref().take(per_group).collect() };
+    let unpack = |group: Vec<(u64, Vec<u8>)>| -> Unpacked {
+        let mut lines = Vec::new();
+        for (no, bytes) in group {
+            let block = crate::store::layout::Block::decode(no, &bytes)?;
+            let first = block.first;
+            lines.extend(
+                (first..)
+                    .zip(block.lines)
+                    .filter(|(seq, _)| (from..=to).contains(seq)),
+            );
         }
+        let envelopes = lines
+            .iter()
+            .map(|(_, line)| crate::store::decode_stored(line))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((lines, envelopes))
+    };
+    let mut next_seq = from;
+    std::thread::scope(|scope| -> Result<()> {
+        let (to_unpack, groups) = std::sync::mpsc::sync_channel::<Vec<(u64, Vec<u8>)>>(2);
+        let (unpacked_out, unpacked) = std::sync::mpsc::sync_channel::<Unpacked>(2);
+        scope.spawn(move || {
+            for group in groups {
+                if unpacked_out.send(unpack(group)).is_err() {
+                    break;
+                }
+            }
+        });
+        let lost = || Error::Storage("the decoding thread stopped".into());
+        // At most two groups on their way: neither channel ever fills.
+        let mut in_flight = 0;
+        let mut more = true;
+        loop {
+            while more && in_flight < 2 {
+                let group = read()?;
+                if group.is_empty() {
+                    more = false;
+                } else {
+                    to_unpack.send(group).map_err(|_| lost())?;
+                    in_flight += 1;
+                }
+            }
+            if in_flight == 0 {
+                break;
+            }
+            let (lines, envelopes) = unpacked.recv().map_err(|_| lost())??;
+            in_flight -= 1;
+            for (seq, _) in &lines {
+                if *seq != next_seq {
+                    return Err(missing(next_seq));
+                }
+                next_seq += 1;
+            }
+            p.take(lines, envelopes)?;
+        }
+        Ok(())
+    })?;
+    if next_seq <= to {
+        return Err(missing(next_seq));
     }
     p.flush(to, true)
 }
+
+fn missing(seq: u64) -> Error {
+    Error::Damaged(format!("seq {seq}: missing from the log"))
+}
+
+/// Lines of the log with their envelopes, or why they could not be read.
+type Unpacked = Result<(Vec<Record>, Vec<Envelope>)>;
 
 /// Envelopes decoded together by [`apply_range`].
 const DECODE_BATCH: usize = 8192;
@@ -274,7 +331,7 @@ struct Projector<'a> {
     about: BTreeMap<u64, Vec<(u64, u64)>>,
     /// Stored lines of statements, by speaker, for [`P_SAID`]: the new
     /// ones, and those held over a flush because they do not fill a chunk.
-    said: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
+    said: BTreeMap<String, Vec<Record>>,
     /// By speaker, the number of statements and the last seq of the stored
     /// last chunk when it is not full (0 when it is), as far as known.
     said_tails: HashMap<String, (usize, u64)>,
@@ -299,6 +356,27 @@ impl LogRead for Projector<'_> {
 }
 
 impl Projector<'_> {
+    /// Apply a batch of lines and their envelopes, flushing on the way.
+    fn take(&mut self, batch: Vec<(u64, Vec<u8>)>, envelopes: Vec<Envelope>) -> Result<()> {
+        for ((seq, line), env) in batch.into_iter().zip(envelopes) {
+            self.apply(&env, &line)?;
+            if let Event::Statement(s) = &env.event {
+                self.said_bytes += line.len();
+                self.said
+                    .entry(s.speaker.clone())
+                    .or_default()
+                    .push((seq, line));
+            }
+            self.buffered += 1;
+            // Each flush rewrites the last chunk of every list it touches:
+            // flushing seldom keeps that rewriting (and sled's garbage) small.
+            if self.buffered >= self.pace.flush_every {
+                self.flush(seq, false)?;
+            }
+        }
+        Ok(())
+    }
+
     fn add(&mut self, space: &'static str, base: Vec<u8>, seq: u64) {
         self.postings.entry((space, base)).or_default().push(seq);
     }
@@ -380,13 +458,13 @@ impl Projector<'_> {
     /// seq held back, if any (see [`Self::flush`]).
     fn said_writes(&mut self, last: bool) -> Result<(Vec<crate::store::Write>, Option<u64>)> {
         let hold = !last && self.said_bytes <= self.pace.hold_bytes;
-        let mut writes = Vec::new();
+        let mut chunks = Vec::new();
         let mut held_from: Option<u64> = None;
         let mut held_bytes = 0;
         for (speaker, mut lines) in std::mem::take(&mut self.said) {
             if !hold {
                 self.said_tails.remove(&speaker);
-                writes.extend(Said::merge(self.out, &speaker, lines)?);
+                chunks.extend(Said::merge(self.out, &speaker, lines)?);
                 continue;
             }
             let (stored, stored_last) = match self.said_tails.get(&speaker) {
@@ -409,11 +487,11 @@ impl Projector<'_> {
                 self.said.insert(speaker.clone(), rest);
             }
             if !lines.is_empty() {
-                writes.extend(Said::merge(self.out, &speaker, lines)?);
+                chunks.extend(Said::merge(self.out, &speaker, lines)?);
             }
         }
         self.said_bytes = held_bytes;
-        Ok((writes, held_from))
+        Ok((Said::encode_all(&chunks)?, held_from))
     }
 
     /// Apply one envelope; `line` is its stored line.
@@ -779,6 +857,12 @@ impl About {
 /// the layout does not depend on how appends were grouped.
 pub struct Said;
 
+/// A statement in [`P_SAID`]: its seq and stored line.
+type Record = (u64, Vec<u8>);
+
+/// A chunk of statements to write: its key and records.
+type Chunk = (Vec<u8>, Vec<Record>);
+
 impl Said {
     /// Statements per chunk.
     pub const CHUNK: usize = 64;
@@ -804,7 +888,7 @@ impl Said {
         [speaker.as_bytes(), &[0]].concat()
     }
 
-    fn encode(records: &[(u64, Vec<u8>)]) -> Result<Vec<u8>> {
+    fn encode(records: &[Record]) -> Result<Vec<u8>> {
         let mut raw = Vec::new();
         for (seq, line) in records {
             crate::store::layout::varint(&mut raw, *seq);
@@ -814,7 +898,7 @@ impl Said {
         crate::store::layout::compress(&raw)
     }
 
-    fn decode(bytes: &[u8]) -> Result<Vec<(u64, Vec<u8>)>> {
+    fn decode(bytes: &[u8]) -> Result<Vec<Record>> {
         let raw = Said::unpack(bytes)?;
         Said::records(&raw)
             .map(|r| r.map(|(seq, line)| (seq, line.to_vec())))
@@ -857,28 +941,15 @@ impl Said {
         Error::Damaged("a chunk of statements is unreadable".into())
     }
 
-    fn chunk_writes(base: &[u8], records: &[(u64, Vec<u8>)]) -> Result<Vec<crate::store::Write>> {
-        records
-            .chunks(Said::CHUNK)
-            .map(|c| {
-                Ok((
-                    [base, &seq_key(c[0].0)[..]].concat(),
-                    Some(Said::encode(c)?),
-                ))
-            })
-            .collect()
-    }
-
-    fn merge(
-        backend: &dyn Backend,
-        speaker: &str,
-        mut new: Vec<(u64, Vec<u8>)>,
-    ) -> Result<Vec<crate::store::Write>> {
+    /// The chunks to write to add `new` (ascending seqs) to the statements
+    /// of `speaker`: the stored last chunk filled up first, then new ones.
+    /// Each is a key and its records, for [`Said::encode_all`].
+    fn merge(backend: &dyn Backend, speaker: &str, mut new: Vec<Record>) -> Result<Vec<Chunk>> {
         let base = Said::base(speaker);
         if new.is_empty() {
             return Ok(Vec::new());
         }
-        let mut writes = Vec::new();
+        let mut chunks = Vec::new();
         if let Some((key, value)) = backend.last_in_prefix(P_SAID, &base)? {
             if key.len() == base.len() + 8 {
                 let mut tail = Said::decode(&value)?;
@@ -888,17 +959,28 @@ impl Said {
                 if tail.len() < Said::CHUNK && !new.is_empty() {
                     let take = (Said::CHUNK - tail.len()).min(new.len());
                     tail.extend(new.drain(..take));
-                    writes.push((key, Some(Said::encode(&tail)?)));
+                    chunks.push((key, tail));
                 }
             }
         }
-        writes.extend(Said::chunk_writes(&base, &new)?);
-        Ok(writes)
+        let mut rest = new.into_iter().peekable();
+        while let Some((first, _)) = rest.peek() {
+            let key = [&base[..], &seq_key(*first)[..]].concat();
+            chunks.push((key, rest.by_ref().take(Said::CHUNK).collect()));
+        }
+        Ok(chunks)
+    }
+
+    /// The writes of `chunks`, compressed on every core.
+    fn encode_all(chunks: &[Chunk]) -> Result<Vec<crate::store::Write>> {
+        crate::cores::map(chunks, 8, |(key, records)| {
+            Ok((key.clone(), Some(Said::encode(records)?)))
+        })
     }
 
     /// The stored lines of every statement first recorded with `speaker`
     /// as its speaker, in log order.
-    pub fn read(backend: &dyn Backend, speaker: &str) -> Result<Vec<(u64, Vec<u8>)>> {
+    pub fn read(backend: &dyn Backend, speaker: &str) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for chunk in Said::chunks(backend, speaker)? {
             out.extend(Said::decode(&chunk)?);
@@ -1139,24 +1221,37 @@ mod tests {
     const ONCE: Pace = Pace {
         flush_every: usize::MAX,
         hold_bytes: usize::MAX,
+        batch: usize::MAX,
     };
 
-    const PACES: [Pace; 4] = [
+    /// Paces that flush often and seldom, hold much or nothing, and read
+    /// the log through the cache or (small batches) block by block on the
+    /// decoding thread.
+    const PACES: [Pace; 5] = [
         Pace {
             flush_every: 7,
             hold_bytes: usize::MAX,
+            batch: 100,
         },
         Pace {
             flush_every: 50,
             hold_bytes: 2_000,
+            batch: DECODE_BATCH,
         },
         Pace {
             flush_every: 13,
             hold_bytes: 0,
+            batch: 300,
         },
         Pace {
             flush_every: 1,
             hold_bytes: 40_000,
+            batch: 1,
+        },
+        Pace {
+            flush_every: 200,
+            hold_bytes: 10_000,
+            batch: 512,
         },
     ];
 
@@ -1175,6 +1270,32 @@ mod tests {
             apply_paced(&store, &split, 1, head / 3, pace).unwrap();
             apply_paced(&store, &split, head / 3 + 1, head, pace).unwrap();
             assert!(dump(&split) == dump(&once), "{pace:?}, in two runs");
+        }
+    }
+
+    #[test]
+    fn a_block_missing_from_the_log_is_reported_whichever_way_it_is_read() {
+        let store = log();
+        let head = store.head().seq;
+        let last = crate::store::layout::block_of(head);
+        for gone in [1, last] {
+            let copy = MemBackend::default();
+            for space in crate::store::all_spaces() {
+                for item in store.backend().scan_prefix(space, b"") {
+                    let (k, v) = item.unwrap();
+                    if space != crate::store::LOG || k != crate::store::layout::block_key(gone) {
+                        copy.put(space, &k, &v).unwrap();
+                    }
+                }
+            }
+            let damaged = Store::with_backend(Box::new(copy)).unwrap();
+            for pace in PACES {
+                let err = apply_paced(&damaged, &MemBackend::default(), 1, head, pace).unwrap_err();
+                assert!(
+                    err.to_string().contains("missing from the log"),
+                    "{pace:?}: {err}"
+                );
+            }
         }
     }
 

@@ -433,7 +433,7 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
         Ok(out)
     };
     let mut scanned = Scanned::default();
-    for part in on_cores(&chunks, 8, scan)? {
+    for part in crate::cores::split(&chunks, 8, scan)? {
         scanned.rows.extend(part.rows);
         scanned.amended.extend(part.amended);
         scanned.seen.extend(part.seen);
@@ -468,33 +468,6 @@ struct Scanned {
     amended: Vec<Vec<u8>>,
     /// Candidate seqs met in the chunks.
     seen: Vec<u64>,
-}
-
-/// `scan` over `items` split among the machine's cores (at most 4), when
-/// there are at least `min` of them; the results in order.
-fn on_cores<T: Sync, R: Send>(
-    items: &[T],
-    min: usize,
-    scan: impl Fn(&[T]) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || items.len() < min {
-        return Ok(vec![scan(items)?]);
-    }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per)
-            .map(|part| scope.spawn(|| scan(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Storage("a reading thread failed".into())))
-            })
-            .collect()
-    })
 }
 
 /// A stored statement line read for the listing: the envelope's id and the

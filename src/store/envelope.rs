@@ -172,32 +172,7 @@ pub fn upcast(v: u32, mut event: Value) -> Result<Value> {
 /// [`decode_stored`] over many `(seq, line)` pairs, in order, spread over
 /// the machine's cores when there are enough lines to be worth it.
 pub fn decode_many(lines: &[(u64, Vec<u8>)]) -> Result<Vec<Envelope>> {
-    let decode = |part: &[(u64, Vec<u8>)]| -> Result<Vec<Envelope>> {
-        part.iter().map(|(_, line)| decode_stored(line)).collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || lines.len() < 2_000 {
-        return decode(lines);
-    }
-    let per = lines.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<Envelope>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(per)
-            .map(|part| scope.spawn(move || decode(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Storage("a decoding thread failed".into())))
-            })
-            .collect()
-    });
-    let mut out = Vec::with_capacity(lines.len());
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
+    crate::cores::map(lines, 2_000, |(_, line)| decode_stored(line))
 }
 
 /// A stored envelope read straight into its typed event, without first

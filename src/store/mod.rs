@@ -492,6 +492,25 @@ impl Store {
         self.line_any(seq)
     }
 
+    /// The stored (compressed) log blocks that hold seqs `from..=to`, in
+    /// order, read past the block cache: see [`layout::Block::decode`].
+    pub fn raw_blocks(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        let (first, last) = (layout::block_of(from.max(1)), layout::block_of(to.max(1)));
+        (first..=last).map(
+            move |no| match self.backend.get(LOG, &layout::block_key(no))? {
+                Some(bytes) => Ok((no, bytes)),
+                None => Err(Error::Damaged(format!(
+                    "seq {}: missing from the log",
+                    layout::block_start(no).max(from)
+                ))),
+            },
+        )
+    }
+
     /// Stored lines from `from` to the head, in log order, with their seqs.
     pub fn scan_lines(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
         let head = self.head.seq;
