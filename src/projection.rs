@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::event::{ActorKind, Event, Ref};
-use crate::store::{key_seq, seq_key, Backend, Envelope, Store};
+use crate::store::{key_seq, missing, seq_key, Backend, Envelope, Store};
 use crate::view::{self, LogRead};
 
 /// "applied" → last seq applied; "version" → [`VERSION`] of the layout.
@@ -244,9 +244,8 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
     // this one is applied.
     let mut blocks = log.raw_blocks(from, to);
     let per_group = (pace.batch as u64 / crate::store::layout::BLOCK).max(1) as usize;
-    let mut read =
-        move || -> Result<Vec<(u64, Vec<u8>)>> { blocks.by_ref().take(per_group).collect() };
-    let unpack = |group: Vec<(u64, Vec<u8>)>| -> Unpacked {
+    let mut read = move || -> Result<Vec<Stored>> { blocks.by_ref().take(per_group).collect() };
+    let unpack = |group: Vec<Stored>| -> Unpacked {
         let mut lines = Vec::new();
         for (no, bytes) in group {
             let block = crate::store::layout::Block::decode(no, &bytes)?;
@@ -265,7 +264,7 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
     };
     let mut next_seq = from;
     std::thread::scope(|scope| -> Result<()> {
-        let (to_unpack, groups) = std::sync::mpsc::sync_channel::<Vec<(u64, Vec<u8>)>>(2);
+        let (to_unpack, groups) = std::sync::mpsc::sync_channel::<Vec<Stored>>(2);
         let (unpacked_out, unpacked) = std::sync::mpsc::sync_channel::<Unpacked>(2);
         scope.spawn(move || {
             for group in groups {
@@ -309,11 +308,11 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
     p.flush(to, true)
 }
 
-fn missing(seq: u64) -> Error {
-    Error::Damaged(format!("seq {seq}: missing from the log"))
-}
+/// A stored log block: its number and compressed bytes.
+type Stored = (u64, Vec<u8>);
 
-/// Lines of the log with their envelopes, or why they could not be read.
+/// Lines of the log (seq and line) with their envelopes, or why they could
+/// not be read.
 type Unpacked = Result<(Vec<Record>, Vec<Envelope>)>;
 
 /// Envelopes decoded together by [`apply_range`].
@@ -357,7 +356,7 @@ impl LogRead for Projector<'_> {
 
 impl Projector<'_> {
     /// Apply a batch of lines and their envelopes, flushing on the way.
-    fn take(&mut self, batch: Vec<(u64, Vec<u8>)>, envelopes: Vec<Envelope>) -> Result<()> {
+    fn take(&mut self, batch: Vec<Record>, envelopes: Vec<Envelope>) -> Result<()> {
         for ((seq, line), env) in batch.into_iter().zip(envelopes) {
             self.apply(&env, &line)?;
             if let Event::Statement(s) = &env.event {

@@ -216,9 +216,7 @@ fn story(
     }
     chapters.sort_unstable();
     for s in chapters {
-        let raw = store
-            .raw(s)?
-            .ok_or_else(|| Error::Damaged(format!("seq {s} is missing from the log")))?;
+        let raw = store.raw(s)?.ok_or_else(|| demarche::store::missing(s))?;
         if json {
             out.bytes(&raw.to_bytes())?;
             out.bytes(b"\n")?;

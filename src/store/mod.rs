@@ -54,6 +54,11 @@ pub fn all_spaces() -> Vec<&'static str> {
     s
 }
 
+/// The error for a seq the head says the log holds but that is not there.
+pub fn missing(seq: u64) -> Error {
+    Error::Damaged(format!("seq {seq}: missing from the log"))
+}
+
 /// The key of a seq: big-endian, so keys sort in log order.
 pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
@@ -503,10 +508,7 @@ impl Store {
         (first..=last).map(
             move |no| match self.backend.get(LOG, &layout::block_key(no))? {
                 Some(bytes) => Ok((no, bytes)),
-                None => Err(Error::Damaged(format!(
-                    "seq {}: missing from the log",
-                    layout::block_start(no).max(from)
-                ))),
+                None => Err(missing(layout::block_start(no).max(from))),
             },
         )
     }
@@ -525,7 +527,7 @@ impl Store {
                 Ok(Some(line)) => Ok((at, line)),
                 Ok(None) => {
                     seq = u64::MAX;
-                    Err(Error::Damaged(format!("seq {at}: missing from the log")))
+                    Err(missing(at))
                 }
                 Err(e) => {
                     seq = u64::MAX;
@@ -622,9 +624,7 @@ impl Store {
         let (mut lo, mut hi) = (0u64, self.head.seq);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            let at = self
-                .raw(mid)?
-                .ok_or_else(|| Error::Damaged(format!("seq {mid} is missing from the log")))?;
+            let at = self.raw(mid)?.ok_or_else(|| missing(mid))?;
             let rec = DateTime::parse_from_rfc3339(&at.recorded_at)
                 .map_err(|_| Error::Damaged(format!("seq {mid}: unreadable recorded_at")))?;
             if rec.with_timezone(&Utc) <= t {
