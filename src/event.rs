@@ -78,6 +78,14 @@ pub enum Form {
 }
 
 impl Form {
+    /// Every form.
+    pub const ALL: [Form; 4] = [
+        Form::Direct,
+        Form::Partial,
+        Form::Indirect,
+        Form::Paraphrase,
+    ];
+
     /// The name used in the event format.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -17,6 +17,8 @@ use crate::event::{ActorKind, Event, Ref};
 use crate::store::{key_seq, missing, seq_key, Backend, Envelope, Store};
 use crate::view::{self, LogRead};
 
+pub mod brief;
+
 /// "applied" → last seq applied; "version" → [`VERSION`] of the layout.
 pub const P_META: &str = "p_meta";
 /// actor id → [`ActorRecord`] (JSON).
@@ -53,7 +55,7 @@ const APPLIED: &[u8] = b"applied";
 const VERSION_KEY: &[u8] = b"version";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
-pub const VERSION: &[u8] = b"4";
+pub const VERSION: &[u8] = b"5";
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -328,13 +330,13 @@ struct Projector<'a> {
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
     about: BTreeMap<u64, Vec<(u64, u64)>>,
-    /// Stored lines of statements, by speaker, for [`P_SAID`]: the new
-    /// ones, and those held over a flush because they do not fill a chunk.
-    said: BTreeMap<String, Vec<Record>>,
+    /// Statements by speaker, for [`P_SAID`]: the new ones, and those held
+    /// over a flush because they do not fill a chunk.
+    said: BTreeMap<String, Vec<Stated>>,
     /// By speaker, the number of statements and the last seq of the stored
     /// last chunk when it is not full (0 when it is), as far as known.
     said_tails: HashMap<String, (usize, u64)>,
-    /// Bytes of the lines in `said`.
+    /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
     actors: HashMap<String, ActorRecord>,
     buffered: usize,
@@ -360,11 +362,12 @@ impl Projector<'_> {
         for ((seq, line), env) in batch.into_iter().zip(envelopes) {
             self.apply(&env, &line)?;
             if let Event::Statement(s) = &env.event {
+                let brief = brief::encode(&env.id, s, &line);
                 self.said_bytes += line.len();
                 self.said
                     .entry(s.speaker.clone())
                     .or_default()
-                    .push((seq, line));
+                    .push(Stated { seq, line, brief });
             }
             self.buffered += 1;
             // Each flush rewrites the last chunk of every list it touches:
@@ -470,19 +473,19 @@ impl Projector<'_> {
                 Some(t) => *t,
                 None => Said::stored_tail(self.out, &speaker)?,
             };
-            lines.retain(|r| r.0 > stored_last);
+            lines.retain(|r| r.seq > stored_last);
             // Write what fills chunks; hold the rest.
             let total = stored + lines.len();
             let now = (total - total % Said::CHUNK).saturating_sub(stored);
             let rest = lines.split_off(now);
             let tail = match lines.last() {
-                Some(r) => (0, r.0),
+                Some(r) => (0, r.seq),
                 None => (stored, stored_last),
             };
             self.said_tails.insert(speaker.clone(), tail);
             if let Some(first) = rest.first() {
-                held_from = Some(held_from.map_or(first.0, |h| h.min(first.0)));
-                held_bytes += rest.iter().map(|r| r.1.len()).sum::<usize>();
+                held_from = Some(held_from.map_or(first.seq, |h| h.min(first.seq)));
+                held_bytes += rest.iter().map(|r| r.line.len()).sum::<usize>();
                 self.said.insert(speaker.clone(), rest);
             }
             if !lines.is_empty() {
@@ -850,17 +853,26 @@ impl About {
 }
 
 /// Statements by speaker: chunks keyed by speaker, 0, first seq (8 bytes),
-/// each the zstd-compressed sequence of `seq, length, envelope line` of up
-/// to [`Said::CHUNK`] statements, in log order. Statements are added in log
+/// each the zstd-compressed sequence of `seq, length, envelope line,
+/// length, brief` (see [`brief`]) of up to [`Said::CHUNK`] statements, in
+/// log order. Statements are added in log
 /// order only, when first applied, so every chunk but the last is full and
 /// the layout does not depend on how appends were grouped.
 pub struct Said;
 
-/// A statement in [`P_SAID`]: its seq and stored line.
+/// A line of the log: its seq and stored bytes.
 type Record = (u64, Vec<u8>);
 
-/// A chunk of statements to write: its key and records.
-type Chunk = (Vec<u8>, Vec<Record>);
+/// A statement in [`P_SAID`]: its seq, stored line and brief.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stated {
+    pub seq: u64,
+    pub line: Vec<u8>,
+    pub brief: Vec<u8>,
+}
+
+/// A chunk of statements to write: its key and statements.
+type Chunk = (Vec<u8>, Vec<Stated>);
 
 impl Said {
     /// Statements per chunk.
@@ -876,7 +888,7 @@ impl Said {
         match backend.last_in_prefix(P_SAID, &base)? {
             Some((key, value)) if key.len() == base.len() + 8 => {
                 let tail = Said::decode(&value)?;
-                let last = tail.last().map_or(0, |r| r.0);
+                let last = tail.last().map_or(0, |r| r.seq);
                 Ok((tail.len() % Said::CHUNK, last))
             }
             _ => Ok((0, 0)),
@@ -887,20 +899,29 @@ impl Said {
         [speaker.as_bytes(), &[0]].concat()
     }
 
-    fn encode(records: &[Record]) -> Result<Vec<u8>> {
+    fn encode(records: &[Stated]) -> Result<Vec<u8>> {
+        use crate::store::layout::varint;
         let mut raw = Vec::new();
-        for (seq, line) in records {
-            crate::store::layout::varint(&mut raw, *seq);
-            crate::store::layout::varint(&mut raw, line.len() as u64);
-            raw.extend_from_slice(line);
+        for r in records {
+            varint(&mut raw, r.seq);
+            varint(&mut raw, r.line.len() as u64);
+            raw.extend_from_slice(&r.line);
+            varint(&mut raw, r.brief.len() as u64);
+            raw.extend_from_slice(&r.brief);
         }
         crate::store::layout::compress(&raw)
     }
 
-    fn decode(bytes: &[u8]) -> Result<Vec<Record>> {
+    fn decode(bytes: &[u8]) -> Result<Vec<Stated>> {
         let raw = Said::unpack(bytes)?;
         Said::records(&raw)
-            .map(|r| r.map(|(seq, line)| (seq, line.to_vec())))
+            .map(|r| {
+                r.map(|(seq, line, brief)| Stated {
+                    seq,
+                    line: line.to_vec(),
+                    brief: brief.to_vec(),
+                })
+            })
             .collect()
     }
 
@@ -909,8 +930,13 @@ impl Said {
         crate::store::layout::decompress(chunk).map_err(|_| Said::damaged())
     }
 
-    /// The `(seq, line)` records of an unpacked chunk, in log order.
-    pub fn records(raw: &[u8]) -> impl Iterator<Item = Result<(u64, &[u8])>> {
+    /// The `(seq, line, brief)` records of an unpacked chunk, in log order.
+    pub fn records(raw: &[u8]) -> impl Iterator<Item = Result<(u64, &[u8], &[u8])>> {
+        fn bytes(from: &[u8]) -> Option<(&[u8], &[u8])> {
+            let (len, r) = crate::store::layout::read_varint(from)?;
+            let len = usize::try_from(len).ok()?;
+            Some((r.get(..len)?, &r[len..]))
+        }
         let mut rest = raw;
         std::iter::from_fn(move || {
             if rest.is_empty() {
@@ -918,15 +944,14 @@ impl Said {
             }
             let next = (|| {
                 let (seq, r) = crate::store::layout::read_varint(rest)?;
-                let (len, r) = crate::store::layout::read_varint(r)?;
-                let len = usize::try_from(len).ok()?;
-                let line = r.get(..len)?;
-                Some((seq, line, &r[len..]))
+                let (line, r) = bytes(r)?;
+                let (brief, r) = bytes(r)?;
+                Some((seq, line, brief, r))
             })();
             Some(match next {
-                Some((seq, line, r)) => {
+                Some((seq, line, brief, r)) => {
                     rest = r;
-                    Ok((seq, line))
+                    Ok((seq, line, brief))
                 }
                 None => {
                     rest = &[];
@@ -943,7 +968,7 @@ impl Said {
     /// The chunks to write to add `new` (ascending seqs) to the statements
     /// of `speaker`: the stored last chunk filled up first, then new ones.
     /// Each is a key and its records, for [`Said::encode_all`].
-    fn merge(backend: &dyn Backend, speaker: &str, mut new: Vec<Record>) -> Result<Vec<Chunk>> {
+    fn merge(backend: &dyn Backend, speaker: &str, mut new: Vec<Stated>) -> Result<Vec<Chunk>> {
         let base = Said::base(speaker);
         if new.is_empty() {
             return Ok(Vec::new());
@@ -953,8 +978,8 @@ impl Said {
             if key.len() == base.len() + 8 {
                 let mut tail = Said::decode(&value)?;
                 // Records already applied before an interrupted catch-up.
-                let last = tail.last().map_or(0, |r| r.0);
-                new.retain(|r| r.0 > last);
+                let last = tail.last().map_or(0, |r| r.seq);
+                new.retain(|r| r.seq > last);
                 if tail.len() < Said::CHUNK && !new.is_empty() {
                     let take = (Said::CHUNK - tail.len()).min(new.len());
                     tail.extend(new.drain(..take));
@@ -963,8 +988,8 @@ impl Said {
             }
         }
         let mut rest = new.into_iter().peekable();
-        while let Some((first, _)) = rest.peek() {
-            let key = [&base[..], &seq_key(*first)[..]].concat();
+        while let Some(first) = rest.peek() {
+            let key = [&base[..], &seq_key(first.seq)[..]].concat();
             chunks.push((key, rest.by_ref().take(Said::CHUNK).collect()));
         }
         Ok(chunks)
@@ -982,7 +1007,11 @@ impl Said {
     pub fn read(backend: &dyn Backend, speaker: &str) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for chunk in Said::chunks(backend, speaker)? {
-            out.extend(Said::decode(&chunk)?);
+            let raw = Said::unpack(&chunk)?;
+            for record in Said::records(&raw) {
+                let (seq, line, _) = record?;
+                out.push((seq, line.to_vec()));
+            }
         }
         Ok(out)
     }

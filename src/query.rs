@@ -5,9 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use std::borrow::Cow;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::date::{DateRange, EdtfDate, Within};
@@ -202,7 +200,7 @@ pub fn text_matches(haystack: &str, needle_lower: &str) -> bool {
 }
 
 /// The facts of a statement the filters of `said` look at, borrowed from
-/// a typed event or from a stored line read without building one.
+/// a typed event or from a stored brief.
 struct Facts<'a, S> {
     speaker: &'a str,
     to: &'a [S],
@@ -394,8 +392,8 @@ impl Listed {
 
 /// The statements of [`said`] as the `said` table shows them, the same
 /// ones in the same order. Asked by speaker, the statements no correction
-/// or retraction touches are read from their stored lines without building
-/// their events: only the fields shown and filtered on, on every core.
+/// or retraction touches are read from their stored briefs (see
+/// [`projection::brief`]) without building their events, on every core.
 pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
     if f.by.is_empty() {
         return Ok(said(store, f)?.into_iter().filter_map(Listed::of).collect());
@@ -408,14 +406,16 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
     let mut chunks = Vec::new();
     let speakers: std::collections::BTreeSet<&String> = f.by.iter().collect();
     for speaker in speakers {
-        chunks.extend(projection::Said::chunks(backend, speaker)?);
+        for chunk in projection::Said::chunks(backend, speaker)? {
+            chunks.push((speaker.as_str(), chunk));
+        }
     }
-    let scan = |part: &[Vec<u8>]| -> Result<Scanned> {
+    let scan = |part: &[(&str, Vec<u8>)]| -> Result<Scanned> {
         let mut out = Scanned::default();
-        for chunk in part {
+        for (speaker, chunk) in part {
             let raw = projection::Said::unpack(chunk)?;
             for record in projection::Said::records(&raw) {
-                let (seq, line) = record?;
+                let (seq, line, brief) = record?;
                 if seq > f.as_of || candidates.binary_search(&seq).is_err() {
                     continue;
                 }
@@ -424,10 +424,8 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
                     out.amended.push(line.to_vec());
                     continue;
                 }
-                match Lean::read(line) {
-                    Some(lean) => out.rows.extend(lean.listed(seq, f, needle)),
-                    None => out.amended.push(line.to_vec()),
-                }
+                let brief = projection::brief::Brief::read(brief, line)?;
+                out.rows.extend(listed(seq, speaker, brief, f, needle)?);
             }
         }
         Ok(out)
@@ -470,96 +468,46 @@ struct Scanned {
     seen: Vec<u64>,
 }
 
-/// A stored statement line read for the listing: the envelope's id and the
-/// fields of the event that `said` shows or filters on, borrowed from the
-/// line where they need no unescaping.
-#[derive(Deserialize)]
-struct Lean<'a> {
-    v: u32,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow)]
-    event: LeanStatement<'a>,
-}
-
-#[derive(Deserialize)]
-struct LeanStatement<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    date: EdtfDate,
-    #[serde(borrow)]
-    speaker: Cow<'a, str>,
-    #[serde(borrow)]
-    text: Cow<'a, str>,
-    #[serde(default)]
-    form: Option<Form>,
-    #[serde(default)]
-    stance: Option<Stance>,
-    #[serde(default, borrow)]
-    original: Option<LeanOriginal<'a>>,
-    #[serde(default, borrow)]
-    to: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    mentions: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    about: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    tags: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    sources: Vec<LeanSource<'a>>,
-}
-
-#[derive(Deserialize)]
-struct LeanOriginal<'a> {
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct LeanSource<'a> {
-    #[serde(borrow)]
-    outlet: Cow<'a, str>,
-}
-
-impl<'a> Lean<'a> {
-    /// `None` for a line this reading does not cover (another envelope
-    /// version, another event type), which is then read the general way.
-    fn read(line: &'a [u8]) -> Option<Lean<'a>> {
-        let lean: Lean<'a> = serde_json::from_slice(line).ok()?;
-        (lean.v == crate::store::SCHEMA_VERSION && lean.event.kind == "statement").then_some(lean)
-    }
-
-    fn listed(self, seq: u64, f: &StatementFilter, needle: Option<&str>) -> Option<Listed> {
-        let s = self.event;
-        let facts = Facts {
-            speaker: &s.speaker,
-            to: &s.to,
-            mentions: &s.mentions,
-            about: &s.about,
-            tags: &s.tags,
-            stance: s.stance,
-            text: &s.text,
-            original: s.original.as_ref().and_then(|o| o.text.as_deref()),
-            date: &s.date,
-        };
-        let within = f.admits(&facts, needle)?;
-        Some(Listed {
-            seq,
-            id: self.id.into_owned(),
-            corrected: false,
-            within,
-            form: s.form.unwrap_or(Form::Direct),
-            stance: s.stance,
-            outlets: s
-                .sources
-                .into_iter()
-                .map(|src| src.outlet.into_owned())
-                .collect(),
-            speaker: s.speaker.into_owned(),
-            text: s.text.into_owned(),
-            date: s.date,
-        })
-    }
+/// The row of the statement at `seq` with `brief`, when it passes `f`.
+fn listed(
+    seq: u64,
+    speaker: &str,
+    brief: projection::brief::Brief<'_>,
+    f: &StatementFilter,
+    needle: Option<&str>,
+) -> Result<Option<Listed>> {
+    let date: EdtfDate = brief.date.parse().map_err(|_| {
+        Error::Damaged(format!(
+            "a stored statement brief has the date {:?}",
+            brief.date
+        ))
+    })?;
+    let facts = Facts {
+        speaker,
+        to: &brief.to,
+        mentions: &brief.mentions,
+        about: &brief.about,
+        tags: &brief.tags,
+        stance: brief.stance,
+        text: brief.text,
+        original: brief.original,
+        date: &date,
+    };
+    let Some(within) = f.admits(&facts, needle) else {
+        return Ok(None);
+    };
+    Ok(Some(Listed {
+        seq,
+        id: brief.id.to_string(),
+        corrected: false,
+        within,
+        form: brief.form,
+        stance: brief.stance,
+        outlets: brief.outlets.iter().map(|o| o.to_string()).collect(),
+        speaker: speaker.to_string(),
+        text: brief.text.to_string(),
+        date,
+    }))
 }
 
 /// Timeline order: by date (see the date module), then log order.

@@ -112,59 +112,97 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             names.insert(&l.speaker, name);
         }
     }
-    // The table is written row by row: the widths come from a first pass,
-    // and the text, the last and longest column, is never copied.
-    let cells = |l: &query::Listed| -> [String; 6] {
-        let mut date = l.date.as_str().to_string();
-        if ranged && l.within == Within::Possible {
-            date.push_str(" (possibly)");
-        }
-        let mut id = l.id.clone();
-        if l.corrected {
-            id.push_str(" (corrected)");
-        }
-        [
-            date,
-            names.get(l.speaker.as_str()).cloned().unwrap_or_default(),
-            l.form.as_str().into(),
-            l.stance.map(|st| st.as_str()).unwrap_or("-").into(),
-            id,
-            if l.outlets.is_empty() {
-                "-".into()
-            } else {
-                l.outlets.join(" > ")
-            },
-        ]
-    };
-    let rows: Vec<[String; 6]> = found.iter().map(cells).collect();
-    let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"].map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
+    // The table is written row by row: the widths come from a first pass
+    // that builds no cells, and the text, the last and longest column, is
+    // never copied.
+    let name = |l: &query::Listed| names.get(l.speaker.as_str()).map_or("", String::as_str);
+    let possibly = |l: &query::Listed| ranged && l.within == Within::Possible;
+    let stance = |l: &query::Listed| l.stance.map_or("-", |st| st.as_str());
+    let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"];
+    let mut widths = header.map(width);
+    for l in &found {
+        let via = if l.outlets.is_empty() {
+            1
+        } else {
+            l.outlets.iter().map(|o| width(o) + 3).sum::<usize>() - 3
+        };
+        let row = [
+            width(l.date.as_str()) + if possibly(l) { POSSIBLY.len() } else { 0 },
+            width(name(l)),
+            l.form.as_str().len(),
+            stance(l).len(),
+            l.id.len() + if l.corrected { CORRECTED.len() } else { 0 },
+            via,
+        ];
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell);
         }
     }
     let mut line = String::new();
-    let mut write_row = |row: &[String; 6], text: &str, quoted: bool| -> Result<()> {
-        line.clear();
-        for (cell, w) in row.iter().zip(&widths) {
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+    let cell = |line: &mut String, column: usize, parts: &[&str]| {
+        let start = line.len();
+        for part in parts {
+            line.push_str(part);
         }
-        if !quoted {
-            line.push_str(text);
-        } else if text.contains('\n') {
-            line.push_str(&format!("\"{}\"", text.replace('\n', " ")));
-        } else {
-            line.push('"');
-            line.push_str(text);
-            line.push('"');
-        }
-        out.line(&line)
+        let used = width(&line[start..]);
+        line.extend(std::iter::repeat_n(' ', widths[column] - used + 2));
     };
-    write_row(&header, "TEXT", false)?;
-    for (row, l) in rows.iter().zip(&found) {
-        write_row(row, &l.text, true)?;
+    for (column, h) in header.iter().enumerate() {
+        cell(&mut line, column, &[h]);
     }
+    line.push_str("TEXT");
+    out.line(&line)?;
+    for l in &found {
+        line.clear();
+        let date = l.date.as_str();
+        cell(
+            &mut line,
+            0,
+            &[date, if possibly(l) { POSSIBLY } else { "" }],
+        );
+        cell(&mut line, 1, &[name(l)]);
+        cell(&mut line, 2, &[l.form.as_str()]);
+        cell(&mut line, 3, &[stance(l)]);
+        cell(
+            &mut line,
+            4,
+            &[&l.id, if l.corrected { CORRECTED } else { "" }],
+        );
+        let start = line.len();
+        for (k, outlet) in l.outlets.iter().enumerate() {
+            if k > 0 {
+                line.push_str(" > ");
+            }
+            line.push_str(outlet);
+        }
+        if l.outlets.is_empty() {
+            line.push('-');
+        }
+        let used = width(&line[start..]);
+        line.extend(std::iter::repeat_n(' ', widths[5] - used + 2));
+        line.push('"');
+        if l.text.contains('\n') {
+            line.push_str(&l.text.replace('\n', " "));
+        } else {
+            line.push_str(&l.text);
+        }
+        line.push('"');
+        out.line(&line)?;
+    }
+    // The rows were built on several threads: freeing them one by one
+    // costs milliseconds, and the process ends once the table is written.
+    std::mem::forget(found);
     Ok(())
+}
+
+const POSSIBLY: &str = " (possibly)";
+const CORRECTED: &str = " (corrected)";
+
+/// Width of a cell in characters.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
