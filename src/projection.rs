@@ -26,7 +26,9 @@ pub const P_ACTORS: &str = "p_actors";
 /// Posting lists (see [`Postings`]) of the events that involve an actor,
 /// keyed by actor id, 0, role.
 pub const P_INVOLVES: &str = "p_involves";
-/// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an event.
+/// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an
+/// event; and under [`AMENDED`], the seqs of every event that has one, as
+/// a posting list (see [`Postings::encode`]).
 pub const P_AMENDS: &str = "p_amends";
 /// seq → stored line of every correction and retraction and of every event
 /// they target, so that reading an event as corrected reads a few small
@@ -52,10 +54,13 @@ pub const SPACES: &[&str] = &[
 ];
 
 const APPLIED: &[u8] = b"applied";
+/// The key of the amended events in [`P_AMENDS`] (never 16 bytes long, as
+/// the keys of amendments are).
+const AMENDED: &[u8] = b"amended";
 const VERSION_KEY: &[u8] = b"version";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
-pub const VERSION: &[u8] = b"5";
+pub const VERSION: &[u8] = b"6";
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -229,6 +234,7 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
         actors: HashMap::new(),
         said_tails: HashMap::new(),
         said_bytes: 0,
+        amended: Vec::new(),
         buffered: 0,
     };
     if to < from.saturating_add(pace.batch as u64) {
@@ -339,6 +345,8 @@ struct Projector<'a> {
     /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
     actors: HashMap<String, ActorRecord>,
+    /// Events amended since the last flush, for [`AMENDED`].
+    amended: Vec<u64>,
     buffered: usize,
 }
 
@@ -422,6 +430,16 @@ impl Projector<'_> {
                 Timeline::encode,
             )?;
             writes.entry(P_TIME).or_default().push(write);
+        }
+        if !self.amended.is_empty() {
+            let mut all: Vec<u64> = amended(self.out)?.into_iter().collect();
+            all.append(&mut self.amended);
+            all.sort_unstable();
+            all.dedup();
+            writes
+                .entry(P_AMENDS)
+                .or_default()
+                .push((AMENDED.to_vec(), Some(Postings::encode(&all))));
         }
         let (said, held_from) = self.said_writes(last)?;
         if !said.is_empty() {
@@ -577,6 +595,7 @@ impl Projector<'_> {
         }
         self.out
             .put(P_AMENDS, &[seq_key(tseq), seq_key(seq)].concat(), &[kind])?;
+        self.amended.push(tseq);
         if reindex {
             // A correction of a correction changes the event at the root.
             let mut root = tseq;
@@ -1038,13 +1057,10 @@ pub fn amending_line(backend: &dyn Backend, seq: u64) -> Result<Option<Vec<u8>>>
 
 /// Every event that has a correction or a retraction.
 pub fn amended(backend: &dyn Backend) -> Result<std::collections::HashSet<u64>> {
-    backend
-        .scan_prefix(P_AMENDS, b"")
-        .map(|item| {
-            let (k, _) = item?;
-            key_seq(&k, false).ok_or_else(|| Error::Damaged("bad key in p_amends".into()))
-        })
-        .collect()
+    match backend.get(P_AMENDS, AMENDED)? {
+        Some(list) => Ok(Postings::decode(&list)?.into_iter().collect()),
+        None => Ok(Default::default()),
+    }
 }
 
 /// Sorted lists of seqs under a base key, stored in chunks: the key of a
@@ -1299,6 +1315,26 @@ mod tests {
             apply_paced(&store, &split, head / 3 + 1, head, pace).unwrap();
             assert!(dump(&split) == dump(&once), "{pace:?}, in two runs");
         }
+    }
+
+    #[test]
+    fn the_amended_list_holds_every_target_of_a_correction_or_retraction() {
+        let store = log();
+        let mut targets = std::collections::HashSet::new();
+        for item in store.scan_lines(1) {
+            let (_, line) = item.unwrap();
+            match crate::store::decode_stored(&line).unwrap().event {
+                Event::Correction(c) => targets.insert(store.seq_of(&c.target).unwrap().unwrap()),
+                Event::Retraction(r) => targets.insert(store.seq_of(&r.target).unwrap().unwrap()),
+                _ => false,
+            };
+        }
+        assert_eq!(targets.len(), 7);
+        assert_eq!(amended(store.backend()).unwrap(), targets);
+        // Built up over many flushes, the same list.
+        let mem = MemBackend::default();
+        apply_paced(&store, &mem, 1, store.head().seq, PACES[3]).unwrap();
+        assert_eq!(amended(&mem).unwrap(), targets);
     }
 
     #[test]
