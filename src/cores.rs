@@ -19,18 +19,20 @@ pub fn split<T: Sync, R: Send>(
         return Ok(vec![f(items)?]);
     }
     let per = items.len().div_ceil(threads);
+    let (first, rest) = items.split_at(per);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
+        // The first share runs on the calling thread, whose allocator
+        // already holds memory to reuse.
+        let handles: Vec<_> = rest
             .chunks(per)
             .map(|part| scope.spawn(|| f(part)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Storage("a worker thread failed".into())))
-            })
-            .collect()
+        let mut out = vec![f(first)];
+        out.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Storage("a worker thread failed".into())))
+        }));
+        out.into_iter().collect()
     })
 }
 

@@ -412,6 +412,9 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
     }
     let scan = |part: &[(&str, Vec<u8>)]| -> Result<Scanned> {
         let mut out = Scanned::default();
+        // Room for every statement of the chunks: growing would copy the
+        // rows into fresh memory again.
+        out.rows.reserve(part.len() * projection::Said::CHUNK);
         for (speaker, chunk) in part {
             let raw = projection::Said::unpack(chunk)?;
             for record in projection::Said::records(&raw) {
@@ -430,8 +433,12 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
         }
         Ok(out)
     };
+    let parts = crate::cores::split(&chunks, 8, scan)?;
     let mut scanned = Scanned::default();
-    for part in crate::cores::split(&chunks, 8, scan)? {
+    scanned
+        .rows
+        .reserve(parts.iter().map(|p| p.rows.len()).sum());
+    for part in parts {
         scanned.rows.extend(part.rows);
         scanned.amended.extend(part.amended);
         scanned.seen.extend(part.seen);
