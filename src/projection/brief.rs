@@ -4,8 +4,8 @@
 //!
 //! Layout: the envelope's id, the date as written, the form and the stance
 //! (one byte each: an index into [`Form::ALL`] and 1 + an index into
-//! [`Stance::ALL`], 0 for none), the text, the original text (a byte 0 or
-//! 1, then the text), then five lists (`to`, `mentions`, `about`, `tags`
+//! [`Stance::ALL`], 0 for none), the text (see below), the original text
+//! (a byte 0 or 1, then the text), then five lists (`to`, `mentions`, `about`, `tags`
 //! and the sources' outlets), each a count and its strings. Strings and
 //! counts are LEB128 lengths followed by bytes. The text, the longest field,
 //! is not copied when the line holds it unescaped: a byte 1 and the offset
