@@ -235,6 +235,8 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
         said_tails: HashMap::new(),
         said_bytes: 0,
         amended: Vec::new(),
+        amending: Vec::new(),
+        amends: HashMap::new(),
         buffered: 0,
     };
     if to < from.saturating_add(pace.batch as u64) {
@@ -347,6 +349,13 @@ struct Projector<'a> {
     actors: HashMap<String, ActorRecord>,
     /// Events amended since the last flush, for [`AMENDED`].
     amended: Vec<u64>,
+    /// Lines for [`P_AMENDING`] since the last flush.
+    amending: Vec<crate::store::Write>,
+    /// Amendments since the last flush, by target seq: the seq and kind of
+    /// each, for [`P_AMENDS`]. Later events of the same run read them with
+    /// the stored ones (see `amends_of`); they are written at the flush, as
+    /// sled writes out its buffer for every single write.
+    amends: HashMap<u64, Vec<(u64, u8)>>,
     buffered: usize,
 }
 
@@ -357,10 +366,13 @@ impl LogRead for Projector<'_> {
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
         let to = self.to;
-        Ok(amends_of(self.out, seq)?
-            .into_iter()
-            .filter(|s| *s <= to)
-            .collect())
+        let mut all = amends_of(self.out, seq)?;
+        if let Some(new) = self.amends.get(&seq) {
+            all.extend(new.iter().map(|(s, _)| *s));
+            all.sort_unstable();
+            all.dedup();
+        }
+        Ok(all.into_iter().filter(|s| *s <= to).collect())
     }
 }
 
@@ -430,6 +442,19 @@ impl Projector<'_> {
                 Timeline::encode,
             )?;
             writes.entry(P_TIME).or_default().push(write);
+        }
+        if !self.amending.is_empty() {
+            writes
+                .entry(P_AMENDING)
+                .or_default()
+                .append(&mut self.amending);
+        }
+        for (tseq, amends) in self.amends.drain() {
+            writes.entry(P_AMENDS).or_default().extend(
+                amends
+                    .into_iter()
+                    .map(|(seq, kind)| ([seq_key(tseq), seq_key(seq)].concat(), Some(vec![kind]))),
+            );
         }
         if !self.amended.is_empty() {
             let mut all: Vec<u64> = amended(self.out)?.into_iter().collect();
@@ -588,13 +613,13 @@ impl Projector<'_> {
                 "seq {seq}: target \"{target}\" is not in the log"
             )));
         };
-        // Written at once: later events in this run read the amends index.
-        self.out.put(P_AMENDING, &seq_key(seq), line)?;
+        self.amending
+            .push((seq_key(seq).to_vec(), Some(line.to_vec())));
         if let Some(target_line) = self.log.line(tseq)? {
-            self.out.put(P_AMENDING, &seq_key(tseq), &target_line)?;
+            self.amending
+                .push((seq_key(tseq).to_vec(), Some(target_line)));
         }
-        self.out
-            .put(P_AMENDS, &[seq_key(tseq), seq_key(seq)].concat(), &[kind])?;
+        self.amends.entry(tseq).or_default().push((seq, kind));
         self.amended.push(tseq);
         if reindex {
             // A correction of a correction changes the event at the root.
