@@ -899,9 +899,9 @@ impl About {
 /// Statements by speaker: chunks keyed by speaker, 0, first seq (8 bytes),
 /// each the zstd-compressed sequence of `seq, length, envelope line,
 /// length, brief` (see [`brief`]) of up to [`Said::CHUNK`] statements, in
-/// log order. Statements are added in log
-/// order only, when first applied, so every chunk but the last is full and
-/// the layout does not depend on how appends were grouped.
+/// log order. Statements are added in log order only, when first applied,
+/// so every chunk but the last is full and the layout does not depend on
+/// how appends were grouped.
 pub struct Said;
 
 /// A line of the log: its seq and stored bytes.
@@ -909,10 +909,10 @@ type Record = (u64, Vec<u8>);
 
 /// A statement in [`P_SAID`]: its seq, stored line and brief.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stated {
-    pub seq: u64,
-    pub line: Vec<u8>,
-    pub brief: Vec<u8>,
+struct Stated {
+    seq: u64,
+    line: Vec<u8>,
+    brief: Vec<u8>,
 }
 
 /// A chunk of statements to write: its key and statements.

@@ -121,18 +121,13 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let header = ["DATE", "SPEAKER", "FORM", "STANCE", "ID", "VIA"];
     let mut widths = header.map(width);
     for l in &found {
-        let via = if l.outlets.is_empty() {
-            1
-        } else {
-            l.outlets.iter().map(|o| width(o) + 3).sum::<usize>() - 3
-        };
         let row = [
             width(l.date.as_str()) + if possibly(l) { POSSIBLY.len() } else { 0 },
             width(name(l)),
             l.form.as_str().len(),
             stance(l).len(),
             l.id.len() + if l.corrected { CORRECTED.len() } else { 0 },
-            via,
+            via(l).iter().map(|p| width(p)).sum(),
         ];
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell);
@@ -168,18 +163,7 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             4,
             &[&l.id, if l.corrected { CORRECTED } else { "" }],
         );
-        let start = line.len();
-        for (k, outlet) in l.outlets.iter().enumerate() {
-            if k > 0 {
-                line.push_str(" > ");
-            }
-            line.push_str(outlet);
-        }
-        if l.outlets.is_empty() {
-            line.push('-');
-        }
-        let used = width(&line[start..]);
-        line.extend(std::iter::repeat_n(' ', widths[5] - used + 2));
+        cell(&mut line, 5, &via(l));
         line.push('"');
         if l.text.contains('\n') {
             line.push_str(&l.text.replace('\n', " "));
@@ -197,6 +181,21 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
 
 const POSSIBLY: &str = " (possibly)";
 const CORRECTED: &str = " (corrected)";
+
+/// The pieces of the VIA cell: the outlets in order, "A > B", or "-".
+fn via(l: &query::Listed) -> Vec<&str> {
+    if l.outlets.is_empty() {
+        return vec!["-"];
+    }
+    let mut parts = Vec::with_capacity(2 * l.outlets.len());
+    for (k, outlet) in l.outlets.iter().enumerate() {
+        if k > 0 {
+            parts.push(" > ");
+        }
+        parts.push(outlet.as_str());
+    }
+    parts
+}
 
 /// Width of a cell in characters.
 fn width(s: &str) -> usize {
