@@ -234,7 +234,6 @@ fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -
         actors: HashMap::new(),
         said_tails: HashMap::new(),
         said_bytes: 0,
-        amended: Vec::new(),
         amending: Vec::new(),
         amends: HashMap::new(),
         buffered: 0,
@@ -347,12 +346,10 @@ struct Projector<'a> {
     /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
     actors: HashMap<String, ActorRecord>,
-    /// Events amended since the last flush, for [`AMENDED`].
-    amended: Vec<u64>,
     /// Lines for [`P_AMENDING`] since the last flush.
     amending: Vec<crate::store::Write>,
     /// Amendments since the last flush, by target seq: the seq and kind of
-    /// each, for [`P_AMENDS`]. Later events of the same run read them with
+    /// each, for [`P_AMENDS`] and [`AMENDED`]. Later events of the same run read them with
     /// the stored ones (see `amends_of`); they are written at the flush, as
     /// sled writes out its buffer for every single write.
     amends: HashMap<u64, Vec<(u64, u8)>>,
@@ -449,22 +446,22 @@ impl Projector<'_> {
                 .or_default()
                 .append(&mut self.amending);
         }
-        for (tseq, amends) in self.amends.drain() {
-            writes.entry(P_AMENDS).or_default().extend(
-                amends
-                    .into_iter()
-                    .map(|(seq, kind)| ([seq_key(tseq), seq_key(seq)].concat(), Some(vec![kind]))),
-            );
-        }
-        if !self.amended.is_empty() {
-            let mut all: Vec<u64> = amended(self.out)?.into_iter().collect();
-            all.append(&mut self.amended);
+        if !self.amends.is_empty() {
+            let mut all = amended_seqs(self.out)?;
+            all.extend(self.amends.keys());
             all.sort_unstable();
             all.dedup();
             writes
                 .entry(P_AMENDS)
                 .or_default()
                 .push((AMENDED.to_vec(), Some(Postings::encode(&all))));
+        }
+        for (tseq, amends) in self.amends.drain() {
+            writes.entry(P_AMENDS).or_default().extend(
+                amends
+                    .into_iter()
+                    .map(|(seq, kind)| ([seq_key(tseq), seq_key(seq)].concat(), Some(vec![kind]))),
+            );
         }
         let (said, held_from) = self.said_writes(last)?;
         if !said.is_empty() {
@@ -620,7 +617,6 @@ impl Projector<'_> {
                 .push((seq_key(tseq).to_vec(), Some(target_line)));
         }
         self.amends.entry(tseq).or_default().push((seq, kind));
-        self.amended.push(tseq);
         if reindex {
             // A correction of a correction changes the event at the root.
             let mut root = tseq;
@@ -1082,9 +1078,14 @@ pub fn amending_line(backend: &dyn Backend, seq: u64) -> Result<Option<Vec<u8>>>
 
 /// Every event that has a correction or a retraction.
 pub fn amended(backend: &dyn Backend) -> Result<std::collections::HashSet<u64>> {
+    Ok(amended_seqs(backend)?.into_iter().collect())
+}
+
+/// [`amended`], ascending, as stored.
+fn amended_seqs(backend: &dyn Backend) -> Result<Vec<u64>> {
     match backend.get(P_AMENDS, AMENDED)? {
-        Some(list) => Ok(Postings::decode(&list)?.into_iter().collect()),
-        None => Ok(Default::default()),
+        Some(list) => Postings::decode(&list),
+        None => Ok(Vec::new()),
     }
 }
 
