@@ -147,6 +147,7 @@ impl Context {
                 create: false,
                 lock_timeout: self.lock_timeout,
                 faults: self.faults.clone(),
+                writing: false,
             },
         )
         .map(|store| Reading(Some(store)))
@@ -162,6 +163,7 @@ impl Context {
                 create: true,
                 lock_timeout: self.lock_timeout,
                 faults: self.faults.clone(),
+                writing: true,
             },
         )?;
         if let Ok(fixed) = std::env::var("DEMARCHE_FIXED_CLOCK") {

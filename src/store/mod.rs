@@ -101,6 +101,9 @@ pub struct OpenOptions {
     pub lock_timeout: Duration,
     /// Faults to inject (tests of durability and full disks only).
     pub faults: Option<FaultPlan>,
+    /// The caller is about to write: start syncing what sled's open itself
+    /// wrote at once, in the background (see [`SledBackend::open`]).
+    pub writing: bool,
 }
 
 impl Default for OpenOptions {
@@ -109,6 +112,7 @@ impl Default for OpenOptions {
             create: false,
             lock_timeout: Duration::from_secs(10),
             faults: None,
+            writing: false,
         }
     }
 }
@@ -188,7 +192,7 @@ impl Store {
                     .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
             }
         }
-        let opened = SledBackend::open(path, &all_spaces(), opts.lock_timeout);
+        let opened = SledBackend::open(path, &all_spaces(), opts.lock_timeout, opts.writing);
         let backend = match opened {
             Ok(b) => b,
             Err(e) => {
