@@ -6,6 +6,11 @@ use crate::error::{Error, Result};
 /// Most threads a pass uses.
 const MOST: usize = 4;
 
+/// How many threads [`split`] uses: one per core, at most four.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MOST))
+}
+
 /// `f` over `items` split into one contiguous part per core (at most
 /// four), when there are at least `min` items; else over all of them here.
 /// The results come back in the order of the parts; the first error wins.
@@ -14,7 +19,7 @@ pub fn split<T: Sync, R: Send>(
     min: usize,
     f: impl Fn(&[T]) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MOST));
+    let threads = threads();
     if threads < 2 || items.len() < min.max(2) {
         return Ok(vec![f(items)?]);
     }

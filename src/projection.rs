@@ -1059,13 +1059,33 @@ impl Said {
     /// The stored (compressed) chunks of `speaker`, in log order: see
     /// [`Said::unpack`] and [`Said::records`].
     pub fn chunks(backend: &dyn Backend, speaker: &str) -> Result<Vec<Vec<u8>>> {
+        Said::chunks_from(backend, speaker, 0..u64::MAX)
+    }
+
+    /// The chunks of `speaker` whose first statement's seq is in `firsts`:
+    /// consecutive ranges split the chunks between readers.
+    pub fn chunks_from(
+        backend: &dyn Backend,
+        speaker: &str,
+        firsts: std::ops::Range<u64>,
+    ) -> Result<Vec<Vec<u8>>> {
         let base = Said::base(speaker);
+        let start = [base.as_slice(), &seq_key(firsts.start)].concat();
         let mut out = Vec::new();
-        for item in backend.scan_prefix(P_SAID, &base) {
+        for item in backend.scan_from(P_SAID, &start) {
             let (k, v) = item?;
-            if k.len() == base.len() + 8 {
-                out.push(v);
+            let Some(first) = k.strip_prefix(base.as_slice()) else {
+                break;
+            };
+            let first = match <[u8; 8]>::try_from(first) {
+                Ok(first) => u64::from_be_bytes(first),
+                // Not a chunk of this speaker: an id that extends it.
+                Err(_) => continue,
+            };
+            if first >= firsts.end {
+                break;
             }
+            out.push(v);
         }
         Ok(out)
     }
@@ -1237,7 +1257,7 @@ fn seqs_under(backend: &dyn Backend, space: &str, prefix: &[u8]) -> Result<Vec<u
 mod tests {
     use super::*;
     use crate::store::{Entries, MemBackend, Mode, Write};
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Three speakers at different rates, with corrections, a retraction
     /// and statements about earlier ones.
@@ -1344,6 +1364,33 @@ mod tests {
     }
 
     #[test]
+    fn stretches_of_the_log_split_a_speakers_chunks_without_loss_or_repeat() {
+        let store = log();
+        let backend = store.backend();
+        let all = Said::chunks(backend, "a").unwrap();
+        assert!(all.len() >= 5, "{} chunks", all.len());
+        let seqs: Vec<u64> = Said::read(backend, "a")
+            .unwrap()
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        // Cuts before, at and inside chunks, and past the end.
+        let mut cuts = vec![0, 1, store.head().seq + 1, u64::MAX];
+        cuts.extend([0, 1, 63, 64, 65, 200, 419].map(|i| seqs[i]));
+        for cut in cuts {
+            let mut joined = Said::chunks_from(backend, "a", 0..cut).unwrap();
+            joined.extend(Said::chunks_from(backend, "a", cut..u64::MAX).unwrap());
+            assert!(joined == all, "cut at {cut}");
+        }
+        let thirds = [0..seqs[100], seqs[100]..seqs[300], seqs[300]..u64::MAX];
+        let joined: Vec<_> = thirds
+            .into_iter()
+            .flat_map(|r| Said::chunks_from(backend, "a", r).unwrap())
+            .collect();
+        assert!(joined == all);
+    }
+
+    #[test]
     fn the_amended_list_holds_every_target_of_a_correction_or_retraction() {
         let store = log();
         let mut targets = std::collections::HashSet::new();
@@ -1392,7 +1439,7 @@ mod tests {
     /// A backend whose writes fail after a number of them.
     struct Failing<'a> {
         inner: &'a MemBackend,
-        writes_left: Cell<usize>,
+        writes_left: AtomicUsize,
     }
 
     impl Backend for Failing<'_> {
@@ -1400,10 +1447,10 @@ mod tests {
             self.inner.get(space, key)
         }
         fn write(&self, space: &str, entries: Vec<Write>) -> Result<()> {
-            match self.writes_left.get() {
+            match self.writes_left.load(Ordering::SeqCst) {
                 0 => Err(Error::Storage("injected".into())),
                 n => {
-                    self.writes_left.set(n - 1);
+                    self.writes_left.store(n - 1, Ordering::SeqCst);
                     self.inner.write(space, entries)
                 }
             }
@@ -1443,7 +1490,7 @@ mod tests {
                 let mem = MemBackend::default();
                 let failing = Failing {
                     inner: &mem,
-                    writes_left: Cell::new(cut),
+                    writes_left: AtomicUsize::new(cut),
                 };
                 if apply_paced(&store, &failing, 1, head, pace).is_ok() {
                     continue;

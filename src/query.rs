@@ -391,9 +391,11 @@ impl Listed {
 }
 
 /// The statements of [`said`] as the `said` table shows them, the same
-/// ones in the same order. Asked by speaker, the statements no correction
-/// or retraction touches are read from their stored briefs (see
-/// [`projection::brief`]) without building their events, on every core.
+/// ones in the same order. Asked by speaker, each core reads the speaker's
+/// stored chunks for its own stretch of the log; the statements no
+/// correction or retraction touches are read from their briefs (see
+/// [`projection::brief`]) without building their events, the others as
+/// their amendments leave them.
 pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
     if f.by.is_empty() {
         return Ok(said(store, f)?.into_iter().filter_map(Listed::of).collect());
@@ -403,19 +405,35 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
     let amended = projection::amended(backend)?;
     let needle = f.search.as_ref().map(|s| s.to_lowercase());
     let needle = needle.as_deref();
-    let mut chunks = Vec::new();
+    // Each core reads and scans the chunks of its own stretch of the log,
+    // the stretches cut where they hold as many candidates each.
+    let cores = crate::cores::threads();
+    let mut cuts: Vec<u64> = (1..cores)
+        .filter_map(|k| candidates.get(k * candidates.len() / cores).copied())
+        .collect();
+    cuts.dedup();
+    let bounds: Vec<u64> = std::iter::once(0)
+        .chain(cuts)
+        .chain(std::iter::once(u64::MAX))
+        .collect();
     let speakers: std::collections::BTreeSet<&String> = f.by.iter().collect();
-    for speaker in speakers {
-        for chunk in projection::Said::chunks(backend, speaker)? {
-            chunks.push((speaker.as_str(), chunk));
+    let parts: Vec<_> = bounds
+        .windows(2)
+        .flat_map(|w| speakers.iter().map(move |s| (s.as_str(), w[0]..w[1])))
+        .collect();
+    let log = store.shared();
+    let scan = |part: &[(&str, std::ops::Range<u64>)]| -> Result<Scanned> {
+        let mut chunks = Vec::new();
+        for (speaker, firsts) in part {
+            for chunk in projection::Said::chunks_from(backend, speaker, firsts.clone())? {
+                chunks.push((*speaker, chunk));
+            }
         }
-    }
-    let scan = |part: &[(&str, Vec<u8>)]| -> Result<Scanned> {
         let mut out = Scanned::default();
         // Room for every statement of the chunks: growing would copy the
         // rows into fresh memory again.
-        out.rows.reserve(part.len() * projection::Said::CHUNK);
-        for (speaker, chunk) in part {
+        out.rows.reserve(chunks.len() * projection::Said::CHUNK);
+        for (speaker, chunk) in &chunks {
             let raw = projection::Said::unpack(chunk)?;
             for record in projection::Said::records(&raw) {
                 let (seq, line, brief) = record?;
@@ -424,7 +442,12 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
                 }
                 out.seen.push(seq);
                 if amended.contains(&seq) {
-                    out.amended.push(line.to_vec());
+                    // Corrected or retracted: read the general way.
+                    let env = crate::store::decode_stored(line)?;
+                    out.rows.extend(
+                        f.keep(view::amended(&log, env, f.as_of)?, needle)
+                            .and_then(Listed::of),
+                    );
                     continue;
                 }
                 let brief = projection::brief::Brief::read(brief, line)?;
@@ -433,24 +456,16 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
         }
         Ok(out)
     };
-    let parts = crate::cores::split(&chunks, 8, scan)?;
+    let parts = crate::cores::split(&parts, 2, scan)?;
     let mut scanned = Scanned::default();
     scanned
         .rows
         .reserve(parts.iter().map(|p| p.rows.len()).sum());
     for part in parts {
         scanned.rows.extend(part.rows);
-        scanned.amended.extend(part.amended);
         scanned.seen.extend(part.seen);
     }
     let mut out = scanned.rows;
-    for line in scanned.amended {
-        let env = crate::store::decode_stored(&line)?;
-        out.extend(
-            f.keep(view::amended(store, env, f.as_of)?, needle)
-                .and_then(Listed::of),
-        );
-    }
     // Statements whose speaker was corrected to the one asked for.
     scanned.seen.sort_unstable();
     for seq in candidates {
@@ -469,8 +484,6 @@ pub fn listing(store: &Store, f: &StatementFilter) -> Result<Vec<Listed>> {
 #[derive(Default)]
 struct Scanned {
     rows: Vec<Listed>,
-    /// Lines to read the general way.
-    amended: Vec<Vec<u8>>,
     /// Candidate seqs met in the chunks.
     seen: Vec<u64>,
 }

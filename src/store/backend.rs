@@ -17,8 +17,8 @@ pub type Write = (Vec<u8>, Option<Vec<u8>>);
 /// A fallible iterator over entries in key order.
 pub type Entries<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 
-/// Ordered key-value spaces with a durable sync.
-pub trait Backend {
+/// Ordered key-value spaces with a durable sync, shared between threads.
+pub trait Backend: Send + Sync {
     /// The value under `key` in `space`.
     fn get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Set many keys of one space; `None` removes the key.

@@ -690,26 +690,80 @@ impl Store {
     }
 }
 
+/// The committed log read straight from the backend, past the store's
+/// caches, so that several threads can read it at once (see
+/// [`Store::shared`]).
+pub struct SharedRead<'a> {
+    backend: &'a dyn Backend,
+    head: u64,
+}
+
+impl Store {
+    /// A reader of the committed log for other threads.
+    pub fn shared(&self) -> SharedRead<'_> {
+        SharedRead {
+            backend: self.backend.as_ref(),
+            head: self.head.seq,
+        }
+    }
+}
+
+impl SharedRead<'_> {
+    /// A committed correction or retraction, or an event they target, as
+    /// the projections keep it apart from the log.
+    fn kept_apart(&self, seq: u64) -> Result<Option<Envelope>> {
+        if seq > self.head {
+            return Ok(None);
+        }
+        projection::amending_line(self.backend, seq)?
+            .map(|line| decode_stored(&line))
+            .transpose()
+    }
+}
+
+impl LogRead for SharedRead<'_> {
+    fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        if seq == 0 || seq > self.head {
+            return Ok(None);
+        }
+        let block = layout::block_of(seq);
+        let Some(bytes) = self.backend.get(LOG, &layout::block_key(block))? else {
+            return Ok(None);
+        };
+        Block::decode(block, &bytes)?
+            .line(seq)
+            .map(decode_stored)
+            .transpose()
+    }
+
+    fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        match self.kept_apart(seq)? {
+            Some(env) => Ok(Some(env)),
+            None => self.envelope_at(seq),
+        }
+    }
+
+    fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
+        let mut amends = projection::amends_of(self.backend, seq)?;
+        amends.retain(|s| *s <= self.head);
+        Ok(amends)
+    }
+}
+
 impl LogRead for Store {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
         self.line(seq)?.map(|l| decode_stored(&l)).transpose()
     }
 
     fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        if seq <= self.head.seq {
-            if let Some(line) = projection::amending_line(self.backend.as_ref(), seq)? {
-                return decode_stored(&line).map(Some);
-            }
+        match self.shared().kept_apart(seq)? {
+            Some(env) => Ok(Some(env)),
+            None => self.envelope_at(seq),
         }
-        self.envelope_at(seq)
     }
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
-        let head = self.head.seq;
-        Ok(projection::amends_of(self.backend.as_ref(), seq)?
-            .into_iter()
-            .filter(|s| *s <= head)
-            .collect())
+        self.shared().amends_of(seq)
     }
 }
 
