@@ -113,8 +113,7 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         }
     }
     // The table is written row by row: the widths come from a first pass
-    // that builds no cells, and the text, the last and longest column, is
-    // never copied.
+    // that builds no cells.
     let name = |l: &query::Listed| names.get(l.speaker.as_str()).map_or("", String::as_str);
     let possibly = |l: &query::Listed| ranged && l.within == Within::Possible;
     let stance = |l: &query::Listed| l.stance.map_or("-", |st| st.as_str());
@@ -127,14 +126,13 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             l.form.as_str().len(),
             stance(l).len(),
             l.id.len() + if l.corrected { CORRECTED.len() } else { 0 },
-            via(l).iter().map(|p| width(p)).sum(),
+            via(l).map(width).sum(),
         ];
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell);
         }
     }
-    let mut line = String::new();
-    let cell = |line: &mut String, column: usize, parts: &[&str]| {
+    let cell = |line: &mut String, column: usize, parts: &mut dyn Iterator<Item = &str>| {
         let start = line.len();
         for part in parts {
             line.push_str(part);
@@ -142,28 +140,22 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         let used = width(&line[start..]);
         line.extend(std::iter::repeat_n(' ', widths[column] - used + 2));
     };
+    let mut line = String::new();
     for (column, h) in header.iter().enumerate() {
-        cell(&mut line, column, &[h]);
+        cell(&mut line, column, &mut std::iter::once(*h));
     }
     line.push_str("TEXT");
     out.line(&line)?;
     for l in &found {
         line.clear();
-        let date = l.date.as_str();
-        cell(
-            &mut line,
-            0,
-            &[date, if possibly(l) { POSSIBLY } else { "" }],
-        );
-        cell(&mut line, 1, &[name(l)]);
-        cell(&mut line, 2, &[l.form.as_str()]);
-        cell(&mut line, 3, &[stance(l)]);
-        cell(
-            &mut line,
-            4,
-            &[&l.id, if l.corrected { CORRECTED } else { "" }],
-        );
-        cell(&mut line, 5, &via(l));
+        let date = [l.date.as_str(), if possibly(l) { POSSIBLY } else { "" }];
+        cell(&mut line, 0, &mut date.into_iter());
+        cell(&mut line, 1, &mut std::iter::once(name(l)));
+        cell(&mut line, 2, &mut std::iter::once(l.form.as_str()));
+        cell(&mut line, 3, &mut std::iter::once(stance(l)));
+        let id = [l.id.as_str(), if l.corrected { CORRECTED } else { "" }];
+        cell(&mut line, 4, &mut id.into_iter());
+        cell(&mut line, 5, &mut via(l));
         line.push('"');
         if l.text.contains('\n') {
             line.push_str(&l.text.replace('\n', " "));
@@ -183,18 +175,14 @@ const POSSIBLY: &str = " (possibly)";
 const CORRECTED: &str = " (corrected)";
 
 /// The pieces of the VIA cell: the outlets in order, "A > B", or "-".
-fn via(l: &query::Listed) -> Vec<&str> {
-    if l.outlets.is_empty() {
-        return vec!["-"];
-    }
-    let mut parts = Vec::with_capacity(2 * l.outlets.len());
-    for (k, outlet) in l.outlets.iter().enumerate() {
-        if k > 0 {
-            parts.push(" > ");
-        }
-        parts.push(outlet.as_str());
-    }
-    parts
+fn via(l: &query::Listed) -> impl Iterator<Item = &str> {
+    let none = l.outlets.is_empty().then_some("-");
+    let outlets = l
+        .outlets
+        .iter()
+        .enumerate()
+        .flat_map(|(k, outlet)| [if k > 0 { " > " } else { "" }, outlet.as_str()]);
+    none.into_iter().chain(outlets)
 }
 
 /// Width of a cell in characters.
