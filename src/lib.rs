@@ -8,6 +8,7 @@
 //! The command-line interface lives in the binary; this library has no
 //! opinion about argument parsing.
 
+pub mod canonical;
 pub mod cores;
 pub mod date;
 pub mod error;
