@@ -62,6 +62,34 @@ fn reimporting_a_file_appends_nothing() {
 }
 
 #[test]
+fn reimporting_appends_nothing_when_an_event_with_an_id_precedes_one_without() {
+    // The correction without an id chained on the one with an id when first
+    // imported; read again, it must be found, not appended a second time.
+    let lines = [
+        r#"{"type":"actor","id":"a","name":"A","kind":"person"}"#,
+        r#"{"type":"statement","id":"s1","date":"2020","speaker":"a","text":"x"}"#,
+        r#"{"type":"correction","id":"c1","target":"s1","set":{"text":"y"},"reason":"r"}"#,
+        r#"{"type":"correction","target":"s1","set":{"tags":["t"]},"reason":"r"}"#,
+        r#"{"type":"correction","id":"c3","target":"s1","set":{"text":"z"},"reason":"r"}"#,
+        r#"{"type":"retraction","target":"s1","reason":"r"}"#,
+    ]
+    .join("\n");
+    let db = Db::new();
+    let first = db.import_str("chain.jsonl", &lines);
+    assert!(first.status.success(), "{first:?}");
+    let before = db.export();
+    for _ in 0..2 {
+        let again = db.import_str("chain.jsonl", &lines);
+        let out = String::from_utf8_lossy(&again.stdout);
+        assert!(
+            out.starts_with("imported 0 new events (6 already present)"),
+            "{out}"
+        );
+    }
+    assert_eq!(before, db.export());
+}
+
+#[test]
 fn said_answers_who_said_what_on_the_story() {
     let db = Db::new();
     db.import_fixture("story.jsonl");

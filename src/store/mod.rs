@@ -958,7 +958,13 @@ impl<'s> Batch<'s> {
         let id = match event.given_id() {
             Some(id) => {
                 if let Some(seq) = self.lookup(id)? {
-                    return self.same_content(id, seq, &canonical, origin);
+                    let found = self.same_content(id, seq, &canonical, origin)?;
+                    // Read again, the events after it about the same
+                    // subject chained on it: the walk goes on from here.
+                    if let (Mode::Import, Some(subject)) = (mode, event.subject()) {
+                        self.cursors.insert(subject.to_string(), id.to_string());
+                    }
+                    return Ok(found);
                 }
                 id.to_string()
             }
@@ -992,7 +998,11 @@ impl<'s> Batch<'s> {
                     }
                     let id = event.derive_id_from(&canonical, latest.as_deref());
                     if let Some(seq) = self.lookup(&id)? {
-                        return self.same_content(&id, seq, &canonical, origin);
+                        let found = self.same_content(&id, seq, &canonical, origin)?;
+                        if mode == Mode::Import {
+                            self.cursors.insert(subject, id);
+                        }
+                        return Ok(found);
                     }
                     self.check_refs(&event)?;
                     self.cursors.insert(subject.clone(), id.clone());
