@@ -216,6 +216,10 @@ pub enum Line {
 impl Line {
     /// Read one line of JSON Lines input.
     pub fn parse(bytes: &[u8]) -> Result<Line> {
+        if let Some(event) = Event::type_first(bytes) {
+            event.validate()?;
+            return Ok(Line::Event(Box::new(event)));
+        }
         let value = parse_strict(bytes)?;
         let is_envelope = value
             .as_object()
