@@ -54,6 +54,17 @@ impl Out {
     }
 }
 
+/// Append `n` spaces to `line`, a slice at a time.
+pub fn spaces(line: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        left -= k;
+    }
+}
+
 /// Whether an error is a closed output pipe.
 pub fn is_broken_pipe(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
@@ -77,7 +88,7 @@ pub fn table(rows: &[Vec<String>]) -> Vec<String> {
                 if i + 1 < row.len() {
                     line.push_str(cell);
                     let pad = widths[i] - cell.chars().count() + 2;
-                    line.extend(std::iter::repeat_n(' ', pad));
+                    spaces(&mut line, pad);
                 } else {
                     line.push_str(cell);
                 }

@@ -138,7 +138,7 @@ pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             line.push_str(part);
         }
         let used = width(&line[start..]);
-        line.extend(std::iter::repeat_n(' ', widths[column] - used + 2));
+        super::output::spaces(line, widths[column] - used + 2);
     };
     let mut line = String::new();
     for (column, h) in header.iter().enumerate() {
