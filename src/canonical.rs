@@ -44,6 +44,24 @@ fn scalar<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<(), Unsuppo
     serde_json::to_writer(out, v).map_err(|e| Unsupported(e.to_string()))
 }
 
+/// The `serialize_*` methods of scalars that serde_json writes as they are.
+macro_rules! scalars {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<(), Unsupported> {
+            scalar(self.out, &v)
+        }
+    )*};
+}
+
+/// The `serialize_*` methods of map keys that are written as strings.
+macro_rules! string_keys {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<String, Unsupported> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -59,42 +77,25 @@ impl<'a> ser::Serializer for Writer<'a> {
     type SerializeStruct = Object<'a>;
     type SerializeStructVariant = Impossible<(), Unsupported>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
-    }
+    scalars!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_char: char
+    );
+
     fn serialize_f32(self, v: f32) -> Result<(), Unsupported> {
         // As a `Value` holds it.
         scalar(self.out, &serde_json::Value::from(v))
     }
     fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
         scalar(self.out, &serde_json::Value::from(v))
-    }
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
-        scalar(self.out, &v)
     }
     fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
         scalar(self.out, v)
@@ -347,12 +348,18 @@ impl ser::Serializer for KeyWriter {
     type SerializeStruct = Impossible<String, Unsupported>;
     type SerializeStructVariant = Impossible<String, Unsupported>;
 
-    fn serialize_str(self, v: &str) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_char(self, v: char) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
+    string_keys!(
+        serialize_str: &str,
+        serialize_char: char,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -367,30 +374,6 @@ impl ser::Serializer for KeyWriter {
         v: &T,
     ) -> Result<String, Unsupported> {
         v.serialize(self)
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Unsupported> {
-        Ok(v.to_string())
     }
     fn serialize_bool(self, _: bool) -> Result<String, Unsupported> {
         Err(Self::other("a boolean"))
