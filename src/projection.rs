@@ -1079,7 +1079,7 @@ impl Said {
             };
             let first = match <[u8; 8]>::try_from(first) {
                 Ok(first) => u64::from_be_bytes(first),
-                // Not a chunk of this speaker: an id that extends it.
+                // Not a chunk's key (base and first seq): not ours to read.
                 Err(_) => continue,
             };
             if first >= firsts.end {

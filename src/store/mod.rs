@@ -501,6 +501,14 @@ impl Store {
         self.line_any(seq)
     }
 
+    /// A reader of the committed log that other threads can share.
+    pub fn shared(&self) -> SharedRead<'_> {
+        SharedRead {
+            backend: self.backend.as_ref(),
+            head: self.head.seq,
+        }
+    }
+
     /// The stored (compressed) log blocks that hold seqs `from..=to`, in
     /// order, read past the block cache: see [`layout::Block::decode`].
     pub fn raw_blocks(
@@ -696,16 +704,6 @@ impl Store {
 pub struct SharedRead<'a> {
     backend: &'a dyn Backend,
     head: u64,
-}
-
-impl Store {
-    /// A reader of the committed log for other threads.
-    pub fn shared(&self) -> SharedRead<'_> {
-        SharedRead {
-            backend: self.backend.as_ref(),
-            head: self.head.seq,
-        }
-    }
 }
 
 impl SharedRead<'_> {
