@@ -551,8 +551,8 @@ impl Event {
         format!("{}-{}", self.type_name(), &hex(&digest)[..16])
     }
 
-    /// An event whose line starts with `{"type":"...",` (as the examples
-    /// and the importers' own output write it), read straight into its
+    /// An event whose line starts with `{"type":"...",` (as the format's
+    /// examples and the generated corpus write it), read straight into its
     /// struct, which refuses unknown and repeated fields as the strict
     /// reading does: `None` for anything it does not take, which then goes
     /// the long way ([`parse_strict`], [`Event::from_value`]) for the
