@@ -174,6 +174,25 @@ impl IdBucket {
         out
     }
 
+    /// The seq of `id` in a stored bucket, read in place: a lookup needs
+    /// no map of the whole bucket, and a cache of stored buckets holds a
+    /// fifth of the memory of decoded ones.
+    pub fn find(bucket: u64, bytes: &[u8], id: &str) -> Result<Option<u64>> {
+        let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (len, r) = read_varint(rest).ok_or_else(bad)?;
+            let len = usize::try_from(len).map_err(|_| bad())?;
+            let this = r.get(..len).ok_or_else(bad)?;
+            let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
+            if this == id.as_bytes() {
+                return Ok(Some(seq));
+            }
+            rest = r;
+        }
+        Ok(None)
+    }
+
     /// Read a stored bucket.
     pub fn decode(bucket: u64, bytes: &[u8]) -> Result<IdBucket> {
         let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
@@ -247,5 +266,32 @@ mod tests {
         assert!(IdBucket::decode(0, &[5, b'a']).is_err());
         assert!(bucket_of("peskov") < ID_BUCKETS);
         assert_eq!(bucket_of("peskov"), bucket_of("peskov"));
+    }
+
+    #[test]
+    fn an_id_is_found_in_a_stored_bucket_as_in_the_decoded_one() {
+        let mut b = IdBucket::default();
+        for (k, id) in ["a", "ab", "b", "peskov-confirms", "s-000001", "s-0000010"]
+            .into_iter()
+            .enumerate()
+        {
+            b.ids.insert(id.into(), 1 + 1000 * k as u64);
+        }
+        let stored = b.encode();
+        for (id, seq) in &b.ids {
+            assert_eq!(IdBucket::find(0, &stored, id).unwrap(), Some(*seq), "{id}");
+        }
+        for missing in ["", "s-00000", "s-000001 ", "abc", "z"] {
+            assert_eq!(
+                IdBucket::find(0, &stored, missing).unwrap(),
+                None,
+                "{missing:?}"
+            );
+        }
+        assert_eq!(IdBucket::find(0, &[], "a").unwrap(), None);
+        // Cut short or with a length past the end: an error, not a panic.
+        assert!(IdBucket::find(0, &stored[..stored.len() - 1], "zz").is_err());
+        assert!(IdBucket::find(0, &[0x85], "a").is_err());
+        assert!(IdBucket::find(0, &[5, b'a'], "a").is_err());
     }
 }

@@ -128,7 +128,8 @@ pub struct Store {
     created: bool,
     clock: Clock,
     blocks: RefCell<BlockCache>,
-    buckets: RefCell<HashMap<u64, Rc<IdBucket>>>,
+    /// Stored buckets of the id index, as stored (see [`IdBucket::find`]).
+    buckets: RefCell<HashMap<u64, Rc<Vec<u8>>>>,
 }
 
 /// The most recently read log blocks, decompressed.
@@ -355,21 +356,24 @@ impl Store {
         Ok(Some(b))
     }
 
-    /// One bucket of the id index, through a cache.
-    fn bucket(&self, bucket: u64) -> Result<Rc<IdBucket>> {
-        if let Some(b) = self.buckets.borrow().get(&bucket) {
-            return Ok(b.clone());
-        }
-        let b = Rc::new(self.load_bucket(bucket)?);
+    /// One bucket of the id index as stored (empty when absent), through
+    /// a cache.
+    fn bucket(&self, bucket: u64) -> Result<Rc<Vec<u8>>> {
+        let b = self.stored_bucket(bucket)?;
         self.buckets.borrow_mut().insert(bucket, b.clone());
         Ok(b)
     }
 
-    fn load_bucket(&self, bucket: u64) -> Result<IdBucket> {
-        match self.backend.get(IDS, &layout::bucket_key(bucket))? {
-            Some(bytes) => IdBucket::decode(bucket, &bytes),
-            None => Ok(IdBucket::default()),
+    /// [`Self::bucket`], read from the cache but not kept in it.
+    fn stored_bucket(&self, bucket: u64) -> Result<Rc<Vec<u8>>> {
+        if let Some(b) = self.buckets.borrow().get(&bucket) {
+            return Ok(b.clone());
         }
+        Ok(Rc::new(
+            self.backend
+                .get(IDS, &layout::bucket_key(bucket))?
+                .unwrap_or_default(),
+        ))
     }
 
     /// Add ids to the index (written at once, visible when the head moves).
@@ -418,19 +422,14 @@ impl Store {
         let mut writes = Vec::new();
         let mut updated = Vec::new();
         for (b, change) in changes {
-            let cached = self.buckets.borrow().get(&b).cloned();
-            let mut bucket = match cached {
-                Some(c) => (*c).clone(),
-                None => self.load_bucket(b)?,
-            };
+            let mut bucket = IdBucket::decode(b, &self.stored_bucket(b)?)?;
             change(&mut bucket);
-            let value = if bucket.ids.is_empty() {
-                None
-            } else {
-                Some(bucket.encode())
-            };
-            writes.push((layout::bucket_key(b).to_vec(), value));
-            updated.push((b, Rc::new(bucket)));
+            let value = bucket.encode();
+            writes.push((
+                layout::bucket_key(b).to_vec(),
+                (!value.is_empty()).then(|| value.clone()),
+            ));
+            updated.push((b, Rc::new(value)));
         }
         if writes.is_empty() {
             return Ok(());
@@ -438,8 +437,8 @@ impl Store {
         self.backend.write(IDS, writes)?;
         let mut cache = self.buckets.borrow_mut();
         if updated.len() > 64 {
-            // A big import touched most buckets: keeping them all decoded
-            // would hold the whole index in memory for nothing.
+            // A big import touched most buckets: keeping them all would
+            // hold the whole index in memory for nothing.
             cache.clear();
             return Ok(());
         }
@@ -583,12 +582,8 @@ impl Store {
 
     /// The seq of a committed event id.
     pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
-        Ok(self
-            .bucket(layout::bucket_of(id))?
-            .ids
-            .get(id)
-            .copied()
-            .filter(|s| *s <= self.head.seq))
+        let bucket = layout::bucket_of(id);
+        Ok(IdBucket::find(bucket, &self.bucket(bucket)?, id)?.filter(|s| *s <= self.head.seq))
     }
 
     /// The event with this id as it stands at `as_of`.
@@ -1408,6 +1403,12 @@ impl<'s> Batch<'s> {
         }
         self.store.head = head;
         self.summary.head = self.store.head.seq;
+        // What the batch kept to match and roll back its events is done
+        // with: freed before the catch-up builds up its own.
+        self.ids = HashMap::new();
+        self.origins = Origins::default();
+        self.cursors = HashMap::new();
+        self.latest = HashMap::new();
         // The events are recorded once the head has moved. Projections are
         // derived: if bringing them up to date fails here, the next open
         // catches them up from the log, so the append still stands.
