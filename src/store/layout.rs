@@ -163,7 +163,7 @@ pub struct IdBucket {
 }
 
 impl IdBucket {
-    /// `len id seq` entries, lengths and seqs as LEB128.
+    /// `len id seq` entries in id order, lengths and seqs as LEB128.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.ids.len() * 24);
         for (id, seq) in &self.ids {
@@ -176,7 +176,9 @@ impl IdBucket {
 
     /// The seq of `id` in a stored bucket, read in place: a lookup needs
     /// no map of the whole bucket, and a cache of stored buckets holds a
-    /// fifth of the memory of decoded ones.
+    /// fifth of the memory of decoded ones. Entries are stored in id order
+    /// (see [`IdBucket::encode`]), so the scan stops at the first id past
+    /// the one asked for.
     pub fn find(bucket: u64, bytes: &[u8], id: &str) -> Result<Option<u64>> {
         let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
         let mut rest = bytes;
@@ -185,10 +187,11 @@ impl IdBucket {
             let len = usize::try_from(len).map_err(|_| bad())?;
             let this = r.get(..len).ok_or_else(bad)?;
             let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
-            if this == id.as_bytes() {
-                return Ok(Some(seq));
+            match this.cmp(id.as_bytes()) {
+                std::cmp::Ordering::Less => rest = r,
+                std::cmp::Ordering::Equal => return Ok(Some(seq)),
+                std::cmp::Ordering::Greater => return Ok(None),
             }
-            rest = r;
         }
         Ok(None)
     }
@@ -289,8 +292,9 @@ mod tests {
             );
         }
         assert_eq!(IdBucket::find(0, &[], "a").unwrap(), None);
-        // Cut short or with a length past the end: an error, not a panic.
-        assert!(IdBucket::find(0, &stored[..stored.len() - 1], "zz").is_err());
+        // Cut short or with a length past the end: an error, not a panic
+        // (for an id the scan reaches).
+        assert!(IdBucket::find(0, &stored[..stored.len() - 1], "s-0000010").is_err());
         assert!(IdBucket::find(0, &[0x85], "a").is_err());
         assert!(IdBucket::find(0, &[5, b'a'], "a").is_err());
     }
