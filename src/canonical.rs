@@ -53,15 +53,6 @@ macro_rules! scalars {
     )*};
 }
 
-/// The `serialize_*` methods of map keys that are written as strings.
-macro_rules! string_keys {
-    ($($method:ident: $t:ty),*) => {$(
-        fn $method(self, v: $t) -> Result<String, Unsupported> {
-            Ok(v.to_string())
-        }
-    )*};
-}
-
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -302,7 +293,7 @@ impl ser::SerializeMap for Object<'_> {
     type Ok = ();
     type Error = Unsupported;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
-        self.key = Some(key.serialize(KeyWriter)?);
+        self.key = Some(map_key(key)?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
@@ -317,126 +308,27 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-/// A map key: a string, or an integer written as one (as serde_json does).
-struct KeyWriter;
-
-impl KeyWriter {
-    fn other(what: &str) -> Unsupported {
-        Unsupported(format!("a map key that is {what}"))
+/// A map key as serde_json writes it into a `Value`'s object (a string;
+/// integers, and whatever else serde_json takes, turned into one), so that
+/// keys sort and read exactly as the long way has them.
+fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, Unsupported> {
+    struct Only<'a, T: ?Sized>(&'a T);
+    impl<T: Serialize + ?Sized> Serialize for Only<'_, T> {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use ser::SerializeMap;
+            let mut map = s.serialize_map(Some(1))?;
+            map.serialize_entry(self.0, &())?;
+            map.end()
+        }
     }
-}
-
-impl ser::Serializer for KeyWriter {
-    type Ok = String;
-    type Error = Unsupported;
-    type SerializeSeq = Impossible<String, Unsupported>;
-    type SerializeTuple = Impossible<String, Unsupported>;
-    type SerializeTupleStruct = Impossible<String, Unsupported>;
-    type SerializeTupleVariant = Impossible<String, Unsupported>;
-    type SerializeMap = Impossible<String, Unsupported>;
-    type SerializeStruct = Impossible<String, Unsupported>;
-    type SerializeStructVariant = Impossible<String, Unsupported>;
-
-    string_keys!(
-        serialize_str: &str,
-        serialize_char: char,
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64
-    );
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<String, Unsupported> {
-        Ok(variant.to_string())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<String, Unsupported> {
-        v.serialize(self)
-    }
-    fn serialize_bool(self, _: bool) -> Result<String, Unsupported> {
-        Err(Self::other("a boolean"))
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, Unsupported> {
-        Err(Self::other("a float"))
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, Unsupported> {
-        Err(Self::other("a float"))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Unsupported> {
-        Err(Self::other("bytes"))
-    }
-    fn serialize_none(self) -> Result<String, Unsupported> {
-        Err(Self::other("null"))
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<String, Unsupported> {
-        v.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<String, Unsupported> {
-        Err(Self::other("null"))
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Unsupported> {
-        Err(Self::other("null"))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Unsupported> {
-        Err(Self::other("an enum"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Unsupported> {
-        Err(Self::other("a list"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unsupported> {
-        Err(Self::other("a list"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
-        Err(Self::other("a list"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
-        Err(Self::other("an enum"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
-        Err(Self::other("an object"))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, Unsupported> {
-        Err(Self::other("an object"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Unsupported> {
-        Err(Self::other("an enum"))
+    match serde_json::to_value(Only(key)) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .next()
+            .map(|(k, _)| k)
+            .ok_or_else(|| Unsupported("an empty map key".into())),
+        Ok(_) => Err(Unsupported("a map key".into())),
+        Err(e) => Err(Unsupported(e.to_string())),
     }
 }
 
