@@ -570,15 +570,24 @@ impl Event {
             b'}' => body.extend_from_slice(after),
             _ => return None,
         }
-        let event = match ty {
-            b"statement" => Event::Statement(serde_json::from_slice(&body).ok()?),
-            b"action" => Event::Action(serde_json::from_slice(&body).ok()?),
-            b"actor" => Event::Actor(serde_json::from_slice(&body).ok()?),
-            b"affiliation" => Event::Affiliation(serde_json::from_slice(&body).ok()?),
-            b"retraction" => Event::Retraction(serde_json::from_slice(&body).ok()?),
+        if ty == b"correction" {
+            return None;
+        }
+        Event::of_type(std::str::from_utf8(ty).ok()?, &body)?.ok()
+    }
+
+    /// The event of type `ty` whose fields, without `type`, are the JSON
+    /// object `body`; `None` for an unknown type.
+    fn of_type(ty: &str, body: &[u8]) -> Option<serde_json::Result<Event>> {
+        Some(match ty {
+            "statement" => serde_json::from_slice(body).map(Event::Statement),
+            "action" => serde_json::from_slice(body).map(Event::Action),
+            "correction" => serde_json::from_slice(body).map(Event::Correction),
+            "retraction" => serde_json::from_slice(body).map(Event::Retraction),
+            "actor" => serde_json::from_slice(body).map(Event::Actor),
+            "affiliation" => serde_json::from_slice(body).map(Event::Affiliation),
             _ => return None,
-        };
-        Some(event)
+        })
     }
 
     /// Read an event from a JSON value, checking every field. Errors name the
@@ -793,20 +802,12 @@ impl Event {
         let unreadable =
             |e: serde_json::Error| Error::Damaged(format!("a stored event is unreadable: {e}"));
         if let Some((body, ty)) = type_last(json) {
-            let event = match ty {
-                "statement" => serde_json::from_str(&body).map(Event::Statement),
-                "action" => serde_json::from_str(&body).map(Event::Action),
-                "correction" => serde_json::from_str(&body).map(Event::Correction),
-                "retraction" => serde_json::from_str(&body).map(Event::Retraction),
-                "actor" => serde_json::from_str(&body).map(Event::Actor),
-                "affiliation" => serde_json::from_str(&body).map(Event::Affiliation),
-                _ => {
-                    return Err(Error::Damaged(format!(
-                        "a stored event has the type {ty:?}"
-                    )))
-                }
+            return match Event::of_type(ty, body.as_bytes()) {
+                Some(event) => event.map_err(unreadable),
+                None => Err(Error::Damaged(format!(
+                    "a stored event has the type {ty:?}"
+                ))),
             };
-            return event.map_err(unreadable);
         }
         Event::from_stored_tagged(json).map_err(unreadable)
     }
