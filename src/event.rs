@@ -573,19 +573,20 @@ impl Event {
         if ty == b"correction" {
             return None;
         }
+        let body = String::from_utf8(body).ok()?;
         Event::of_type(std::str::from_utf8(ty).ok()?, &body)?.ok()
     }
 
     /// The event of type `ty` whose fields, without `type`, are the JSON
     /// object `body`; `None` for an unknown type.
-    fn of_type(ty: &str, body: &[u8]) -> Option<serde_json::Result<Event>> {
+    fn of_type(ty: &str, body: &str) -> Option<serde_json::Result<Event>> {
         Some(match ty {
-            "statement" => serde_json::from_slice(body).map(Event::Statement),
-            "action" => serde_json::from_slice(body).map(Event::Action),
-            "correction" => serde_json::from_slice(body).map(Event::Correction),
-            "retraction" => serde_json::from_slice(body).map(Event::Retraction),
-            "actor" => serde_json::from_slice(body).map(Event::Actor),
-            "affiliation" => serde_json::from_slice(body).map(Event::Affiliation),
+            "statement" => serde_json::from_str(body).map(Event::Statement),
+            "action" => serde_json::from_str(body).map(Event::Action),
+            "correction" => serde_json::from_str(body).map(Event::Correction),
+            "retraction" => serde_json::from_str(body).map(Event::Retraction),
+            "actor" => serde_json::from_str(body).map(Event::Actor),
+            "affiliation" => serde_json::from_str(body).map(Event::Affiliation),
             _ => return None,
         })
     }
@@ -802,7 +803,7 @@ impl Event {
         let unreadable =
             |e: serde_json::Error| Error::Damaged(format!("a stored event is unreadable: {e}"));
         if let Some((body, ty)) = type_last(json) {
-            return match Event::of_type(ty, body.as_bytes()) {
+            return match Event::of_type(ty, &body) {
                 Some(event) => event.map_err(unreadable),
                 None => Err(Error::Damaged(format!(
                     "a stored event has the type {ty:?}"
