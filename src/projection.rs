@@ -8,7 +8,9 @@
 //! candidate against the event as it stands at the moment they ask about.
 //! That keeps as-of views exact without rewriting history.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap as FastMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +60,8 @@ const APPLIED: &[u8] = b"applied";
 /// the keys of amendments are).
 const AMENDED: &[u8] = b"amended";
 const VERSION_KEY: &[u8] = b"version";
+/// Present while an import builds the projections beside its appending.
+const FOLDING: &[u8] = b"folding";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
 pub const VERSION: &[u8] = b"6";
@@ -149,6 +153,13 @@ pub fn catch_up(store: &Store) -> Result<()> {
     let backend = store.backend();
     let mut from = applied(backend)? + 1;
     let head = store.head().seq;
+    // Projections built beside an import that did not end (see
+    // [`begin_fold`]), or past the head for any reason, may hold events the
+    // log does not: start from scratch.
+    if folding(backend)? || from > head.saturating_add(1) {
+        clear_all(backend)?;
+        from = 1;
+    }
     if from > 1 && backend.get(P_META, VERSION_KEY)?.as_deref() != Some(VERSION) {
         clear_all(backend)?;
         from = 1;
@@ -176,14 +187,85 @@ pub fn rebuild(store: &Store) -> Result<()> {
     apply_range(store, store.backend(), 1, store.head().seq)
 }
 
-/// Empty every projection space, forgetting what was applied first: killed
-/// part way, this leaves nothing applied, and the next catch-up starts over.
-fn clear_all(backend: &dyn Backend) -> Result<()> {
-    backend.clear(P_META)?;
+/// Empty every projection space, forgetting what was applied first and
+/// whether an import was building them last: killed part way, this leaves
+/// nothing applied or a build still marked unfinished, and the next
+/// catch-up starts over.
+pub fn clear_all(backend: &dyn Backend) -> Result<()> {
+    backend.write(
+        P_META,
+        vec![(APPLIED.to_vec(), None), (VERSION_KEY.to_vec(), None)],
+    )?;
     for space in SPACES.iter().filter(|s| **s != P_META) {
         backend.clear(space)?;
     }
-    Ok(())
+    backend.clear(P_META)
+}
+
+/// Whether the projections are empty, nothing applied.
+pub fn is_empty(backend: &dyn Backend) -> Result<bool> {
+    for space in SPACES {
+        if backend.last(space)?.is_some() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Mark the projections as being built beside an import, before anything
+/// of it is written to them: until [`end_fold`], they may hold events that
+/// the log does not (yet), and an open that finds the mark clears them and
+/// replays the log. Synced, so that the mark is on disk before they are.
+pub fn begin_fold(backend: &dyn Backend) -> Result<()> {
+    backend.put(P_META, FOLDING, b"1")?;
+    backend.sync()
+}
+
+/// Remove the mark of [`begin_fold`], once the head has moved past every
+/// event the projections hold.
+pub fn end_fold(backend: &dyn Backend) -> Result<()> {
+    backend.write(P_META, vec![(FOLDING.to_vec(), None)])
+}
+
+fn folding(backend: &dyn Backend) -> Result<bool> {
+    Ok(backend.get(P_META, FOLDING)?.is_some())
+}
+
+/// The log as the projector reads it: its envelopes, lines and ids.
+pub trait Source: LogRead {
+    /// The seq of an event id.
+    fn seq_of(&self, id: &str) -> Result<Option<u64>>;
+    /// The stored line of an envelope.
+    fn line(&self, seq: u64) -> Result<Option<Vec<u8>>>;
+}
+
+impl Source for Store {
+    fn seq_of(&self, id: &str) -> Result<Option<u64>> {
+        Store::seq_of(self, id)
+    }
+
+    fn line(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        Store::line(self, seq)
+    }
+}
+
+/// Apply envelopes handed over in groups, in log order from the first seq
+/// after what `out` holds, with their stored lines: an import's own events,
+/// as it appends them.
+pub fn apply_groups(
+    log: &dyn Source,
+    out: &dyn Backend,
+    groups: impl IntoIterator<Item = (Vec<Record>, Vec<Envelope>)>,
+) -> Result<()> {
+    let mut p = Projector::new(log, out, u64::MAX, Pace::default());
+    let mut last = applied(out)?;
+    for (lines, envelopes) in groups {
+        if let Some((seq, _)) = lines.last() {
+            last = *seq;
+        }
+        p.take(lines, envelopes)?;
+    }
+    p.flush(last, true)
 }
 
 /// Replay the whole log into a fresh in-memory backend, for comparing with
@@ -222,22 +304,7 @@ impl Default for Pace {
 }
 
 fn apply_paced(log: &Store, out: &dyn Backend, from: u64, to: u64, pace: Pace) -> Result<()> {
-    let mut p = Projector {
-        log,
-        out,
-        to,
-        pace,
-        postings: HashMap::new(),
-        about: BTreeMap::new(),
-        time: BTreeMap::new(),
-        said: BTreeMap::new(),
-        actors: HashMap::new(),
-        said_tails: HashMap::new(),
-        said_bytes: 0,
-        amending: Vec::new(),
-        amends: HashMap::new(),
-        buffered: 0,
-    };
+    let mut p = Projector::new(log, out, to, pace);
     if to < from.saturating_add(pace.batch as u64) {
         // A few events (a command's own): through the block cache.
         let batch = log
@@ -328,11 +395,11 @@ type Unpacked = Result<(Vec<Record>, Vec<Envelope>)>;
 const DECODE_BATCH: usize = 8192;
 
 struct Projector<'a> {
-    log: &'a Store,
+    log: &'a dyn Source,
     out: &'a dyn Backend,
     to: u64,
     pace: Pace,
-    postings: HashMap<(&'static str, Vec<u8>), Vec<u64>>,
+    postings: FastMap<(&'static str, Vec<u8>), Vec<u64>>,
     /// (date order key, seq) pairs by [`Timeline`] bucket.
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
@@ -342,17 +409,17 @@ struct Projector<'a> {
     said: BTreeMap<String, Vec<Stated>>,
     /// By speaker, the number of statements and the last seq of the stored
     /// last chunk when it is not full (0 when it is), as far as known.
-    said_tails: HashMap<String, (usize, u64)>,
+    said_tails: FastMap<String, (usize, u64)>,
     /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
-    actors: HashMap<String, ActorRecord>,
+    actors: FastMap<String, ActorRecord>,
     /// Lines for [`P_AMENDING`] since the last flush.
     amending: Vec<crate::store::Write>,
     /// Amendments since the last flush, by target seq: the seq and kind of
     /// each, for [`P_AMENDS`] and [`AMENDED`]. Later events of the same run read them with
     /// the stored ones (see `amends_of`); they are written at the flush, as
     /// sled writes out its buffer for every single write.
-    amends: HashMap<u64, Vec<(u64, u8)>>,
+    amends: FastMap<u64, Vec<(u64, u8)>>,
     buffered: usize,
 }
 
@@ -373,7 +440,26 @@ impl LogRead for Projector<'_> {
     }
 }
 
-impl Projector<'_> {
+impl<'a> Projector<'a> {
+    fn new(log: &'a dyn Source, out: &'a dyn Backend, to: u64, pace: Pace) -> Projector<'a> {
+        Projector {
+            log,
+            out,
+            to,
+            pace,
+            postings: FastMap::default(),
+            about: BTreeMap::new(),
+            time: BTreeMap::new(),
+            said: BTreeMap::new(),
+            actors: FastMap::default(),
+            said_tails: FastMap::default(),
+            said_bytes: 0,
+            amending: Vec::new(),
+            amends: FastMap::default(),
+            buffered: 0,
+        }
+    }
+
     /// Apply a batch of lines and their envelopes, flushing on the way.
     fn take(&mut self, batch: Vec<Record>, envelopes: Vec<Envelope>) -> Result<()> {
         for ((seq, line), env) in batch.into_iter().zip(envelopes) {
@@ -901,7 +987,7 @@ impl About {
 pub struct Said;
 
 /// A line of the log: its seq and stored bytes.
-type Record = (u64, Vec<u8>);
+pub type Record = (u64, Vec<u8>);
 
 /// A statement in [`P_SAID`]: its seq, stored line and brief.
 #[derive(Debug, Clone, PartialEq)]
@@ -1262,6 +1348,22 @@ mod tests {
     /// Three speakers at different rates, with corrections, a retraction
     /// and statements about earlier ones.
     fn log() -> Store {
+        let mut store = pinned();
+        let mut batch = store.batch();
+        add_all(&mut batch);
+        batch.commit().expect("commit");
+        store
+    }
+
+    /// An empty store whose clock stands still, so that two logs of the
+    /// same events are the same bytes.
+    fn pinned() -> Store {
+        let mut store = Store::in_memory();
+        store.set_clock(Box::new(|| chrono::DateTime::UNIX_EPOCH));
+        store
+    }
+
+    fn add_all(batch: &mut crate::store::Batch<'_>) {
         let mut lines = vec![
             r#"{"type":"actor","id":"a","name":"A","kind":"person"}"#.to_string(),
             r#"{"type":"actor","id":"b","name":"B","kind":"person"}"#.to_string(),
@@ -1293,15 +1395,81 @@ mod tests {
             }
         }
         lines.push(r#"{"type":"retraction","target":"s10","reason":"r"}"#.to_string());
-        let mut store = Store::in_memory();
-        let mut batch = store.batch();
+        // A correction of a correction, and one that adds a statement about
+        // an earlier one.
+        lines.push(
+            r#"{"type":"correction","target":"s50","set":{"text":"u"},"reason":"r"}"#.to_string(),
+        );
+        lines.push(
+            r#"{"type":"correction","target":"s50","set":{"about":["s3"]},"reason":"r"}"#
+                .to_string(),
+        );
         for l in &lines {
             let v = crate::event::parse_strict(l.as_bytes()).expect("json");
             let e = Event::from_value(v).expect("event");
             batch.add(e, "test", Mode::Import).expect("add");
         }
-        batch.commit().expect("commit");
-        store
+    }
+
+    /// Every entry of every projection space.
+    fn dump_all(backend: &dyn Backend) -> Vec<(&'static str, Vec<crate::store::Entry>)> {
+        SPACES
+            .iter()
+            .map(|s| {
+                let entries = backend.scan_prefix(s, b"").collect::<Result<Vec<_>>>();
+                (*s, entries.expect("scan"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn projections_built_beside_an_import_equal_those_replayed_after_it() {
+        let replayed = log();
+        let expected = dump_all(replayed.backend());
+        assert!(expected.iter().all(|(_, entries)| !entries.is_empty()));
+        for group in [1, 5, 64, 129, 4096] {
+            let mut store = pinned();
+            let mut batch = store.batch();
+            batch.stage_at_most(group);
+            assert!(batch.fold_projections().unwrap());
+            add_all(&mut batch);
+            assert!(batch.commit().unwrap().projected_beside);
+            assert!(!folding(store.backend()).unwrap());
+            for ((space, got), (_, want)) in dump_all(store.backend()).iter().zip(&expected) {
+                assert!(got == want, "groups of {group}: {space} differs");
+            }
+        }
+    }
+
+    #[test]
+    fn projections_are_built_beside_an_import_only_into_an_empty_log() {
+        let mut store = log();
+        let before = dump_all(store.backend());
+        let mut batch = store.batch();
+        assert!(!batch.fold_projections().unwrap());
+        let e = Event::from_value(
+            crate::event::parse_strict(
+                br#"{"type":"statement","date":"2030","speaker":"a","text":"x"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        batch.add(e, "test", Mode::Import).unwrap();
+        drop(batch);
+        assert!(dump_all(store.backend()) == before);
+    }
+
+    #[test]
+    fn an_import_that_fails_leaves_no_projections_behind() {
+        let mut store = Store::in_memory();
+        let mut batch = store.batch();
+        batch.stage_at_most(3);
+        assert!(batch.fold_projections().unwrap());
+        add_all(&mut batch);
+        assert!(folding(batch.backend()).unwrap());
+        drop(batch);
+        assert!(is_empty(store.backend()).unwrap());
+        assert_eq!(store.head().seq, 0);
     }
 
     fn dump(mem: &MemBackend) -> Vec<(&'static str, Vec<crate::store::Entry>)> {
@@ -1402,7 +1570,7 @@ mod tests {
                 _ => false,
             };
         }
-        assert_eq!(targets.len(), 7);
+        assert_eq!(targets.len(), 8);
         assert_eq!(amended(store.backend()).unwrap(), targets);
         // Built up over many flushes, the same list.
         let mem = MemBackend::default();

@@ -433,6 +433,78 @@ fn killed_appends_never_lose_an_acknowledged_one_long() {
     );
 }
 
+/// The first import into a new database builds the projections as it
+/// appends, ahead of the head (see `docs/architecture.md`). Kill it at
+/// random moments: the next open finds the projections marked unfinished,
+/// clears them and replays the log, so `verify` passes and the file is
+/// there whole or not at all.
+fn first_import_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {
+    let mut rng = Rng::new(test, seed);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("first.jsonl");
+    std::fs::write(&file, round_file(7, events)).expect("write");
+    let calibration = scratch.path().join("calibration.db");
+    let started = Instant::now();
+    let out = demarche(&calibration)
+        .arg("import")
+        .arg(&file)
+        .output()
+        .expect("import");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let took = started.elapsed();
+    let whole = sound_log(&calibration, test);
+    assert_eq!(round_events(&whole, 7), events);
+    let mut killed = 0;
+    let mut attempt = 0;
+    while killed < kills {
+        attempt += 1;
+        assert!(
+            attempt < kills * 20,
+            "{test}: the import could not be killed"
+        );
+        let db = scratch.path().join(format!("first-{attempt}.db"));
+        let delay = rng.delay(took.mul_f64(1.1));
+        let mut cmd = demarche(&db);
+        cmd.arg("import").arg(&file);
+        let context = format!("{test}: first import killed after {delay:?}");
+        let ending = run_and_kill(cmd, delay, &context);
+        eprintln!("{context} (an import takes {took:?}): {ending:?}");
+        if ending == Ending::Killed {
+            killed += 1;
+        }
+        if !db.exists() {
+            continue;
+        }
+        let log = sound_log(&db, &context);
+        let n = round_events(&log, 7);
+        assert!(
+            n == 0 || n == events,
+            "{context}: half imported ({n} of {events} events)"
+        );
+    }
+}
+
+#[test]
+fn killed_first_imports_leave_projections_that_match_the_log() {
+    first_import_crash_loop(
+        "killed_first_imports_leave_projections_that_match_the_log",
+        0x5EED_0004,
+        6,
+        4000,
+    );
+}
+
+#[test]
+#[ignore = "long: 12 kills of a 30,000-event first import"]
+fn killed_first_imports_leave_projections_that_match_the_log_long() {
+    first_import_crash_loop(
+        "killed_first_imports_leave_projections_that_match_the_log_long",
+        0x5EED_1004,
+        12,
+        30_000,
+    );
+}
+
 /// `rebuild` killed at random moments: the next open catches the
 /// projections up and they equal a fresh replay again.
 fn rebuild_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {

@@ -81,6 +81,10 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             },
         };
         let mut batch = store.batch();
+        if !a.dry_run {
+            // Into an empty log: projections built as the events go in.
+            batch.fold_projections()?;
+        }
         let report = import::read_with(&mut batch, format, inputs, &options, &mut |n| {
             bar.set_position(n)
         })?;

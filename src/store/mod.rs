@@ -10,16 +10,19 @@
 mod backend;
 mod envelope;
 mod fault;
+mod fold;
 pub mod layout;
 mod sled_backend;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use serde::{Deserialize, Serialize};
 
 pub use backend::{Backend, Entries, Entry, MemBackend, Write};
@@ -122,7 +125,7 @@ pub type Clock = Box<dyn Fn() -> DateTime<Utc>>;
 
 /// An open log.
 pub struct Store {
-    backend: Box<dyn Backend>,
+    backend: Arc<dyn Backend>,
     head: Head,
     path: Option<PathBuf>,
     created: bool,
@@ -237,7 +240,7 @@ impl Store {
             None => Head::default(),
         };
         let mut store = Store {
-            backend,
+            backend: Arc::from(backend),
             head,
             path: None,
             created: false,
@@ -377,7 +380,7 @@ impl Store {
     }
 
     /// Add ids to the index (written at once, visible when the head moves).
-    fn insert_ids(&self, ids: &HashMap<String, (u64, Origin)>) -> Result<()> {
+    fn insert_ids(&self, ids: &FastMap<String, (u64, Origin)>) -> Result<()> {
         let mut by_bucket: BTreeMap<u64, Vec<(&str, u64)>> = BTreeMap::new();
         for (id, (seq, _)) in ids {
             by_bucket
@@ -797,13 +800,17 @@ pub struct Summary {
     /// events were recorded (they catch up on the next open).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projections_behind: Option<String>,
+    /// Whether the projections were built beside the appending (see
+    /// [`Batch::fold_projections`]) and kept, rather than replayed after it.
+    #[serde(skip)]
+    pub projected_beside: bool,
 }
 
 /// Where an event of a batch came from (a file and line), kept small:
 /// a big import holds one for every event.
 #[derive(Debug, Clone, Default)]
 struct Origin {
-    file: Option<Rc<str>>,
+    file: Option<Arc<str>>,
     line: Option<u64>,
 }
 
@@ -827,7 +834,7 @@ impl std::fmt::Display for Origin {
 /// File names shared by the origins of one batch.
 #[derive(Default)]
 struct Origins {
-    files: HashMap<String, Rc<str>>,
+    files: HashMap<String, Arc<str>>,
 }
 
 impl Origins {
@@ -846,7 +853,7 @@ impl Origins {
         let file = match self.files.get(file) {
             Some(f) => f.clone(),
             None => {
-                let f: Rc<str> = Rc::from(file);
+                let f: Arc<str> = Arc::from(file);
                 self.files.insert(file.to_string(), f.clone());
                 f
             }
@@ -860,6 +867,7 @@ impl Origins {
 
 /// An envelope ready to be written.
 struct Staged {
+    v: u32,
     seq: u64,
     id: String,
     hash: String,
@@ -882,13 +890,20 @@ pub struct Batch<'s> {
     ids_written: bool,
     /// How many times staged envelopes were handed to the backend.
     flushes: u64,
-    ids: HashMap<String, (u64, Origin)>,
+    ids: fold::Ids,
+    /// The thread building the projections as the batch appends, if any
+    /// (see [`Batch::fold_projections`]).
+    fold: Option<fold::Fold>,
+    /// Whether the projections hold any of this batch's events.
+    folded: bool,
+    /// Envelopes staged before they are handed to the backend.
+    pending_limit: usize,
     origins: Origins,
-    actors: HashSet<String>,
-    amends: HashMap<u64, Vec<u64>>,
-    retracted: HashSet<u64>,
-    cursors: HashMap<String, String>,
-    latest: HashMap<String, String>,
+    actors: FastSet<String>,
+    amends: FastMap<u64, Vec<u64>>,
+    retracted: FastSet<u64>,
+    cursors: FastMap<String, String>,
+    latest: FastMap<String, String>,
     actor_ids: Option<Vec<String>>,
     summary: Summary,
     done: bool,
@@ -908,13 +923,16 @@ impl<'s> Batch<'s> {
             pending: Vec::new(),
             ids_written: false,
             flushes: 0,
-            ids: HashMap::new(),
+            ids: fold::Ids::default(),
+            fold: None,
+            folded: false,
+            pending_limit: PENDING_LIMIT,
             origins: Origins::default(),
-            actors: HashSet::new(),
-            amends: HashMap::new(),
-            retracted: HashSet::new(),
-            cursors: HashMap::new(),
-            latest: HashMap::new(),
+            actors: FastSet::default(),
+            amends: FastMap::default(),
+            retracted: FastSet::default(),
+            cursors: FastMap::default(),
+            latest: FastMap::default(),
             actor_ids: None,
             summary: Summary::default(),
             done: false,
@@ -924,6 +942,41 @@ impl<'s> Batch<'s> {
     /// The head the batch started from.
     pub fn start_seq(&self) -> u64 {
         self.start.seq
+    }
+
+    /// Build the projections on a thread of their own as the events are
+    /// appended, instead of reading them back from the log once the head
+    /// has moved: for an import into an empty log, the one case where
+    /// undoing them is clearing them (see `fold.rs`). Call before adding
+    /// anything; returns whether the batch does so.
+    pub fn fold_projections(&mut self) -> Result<bool> {
+        let backend = self.store.backend.as_ref();
+        if self.fold.is_some()
+            || self.start.seq != 0
+            || self.next != 1
+            || !projection::is_empty(backend)?
+        {
+            return Ok(self.fold.is_some());
+        }
+        self.folded = true;
+        self.fold = Some(fold::Fold::start(
+            self.store.backend.clone(),
+            self.ids.clone(),
+        )?);
+        Ok(true)
+    }
+
+    /// Hand staged envelopes to the backend every `n` (tests: many small
+    /// groups for the projecting thread).
+    #[cfg(test)]
+    pub(crate) fn stage_at_most(&mut self, n: usize) {
+        self.pending_limit = n.max(1);
+    }
+
+    /// The backend the batch writes to.
+    #[cfg(test)]
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.store.backend.as_ref()
     }
 
     /// The counts so far.
@@ -1027,13 +1080,14 @@ impl<'s> Batch<'s> {
         );
         self.stage(
             Staged {
+                v: SCHEMA_VERSION,
                 seq,
                 id,
                 hash,
                 recorded_at,
                 bytes,
             },
-            &event,
+            event,
             origin,
         )
     }
@@ -1098,22 +1152,25 @@ impl<'s> Batch<'s> {
             self.latest.insert(subject.to_string(), raw.id.clone());
         }
         let staged = Staged {
+            v: raw.v,
             seq: raw.seq,
             bytes: raw.to_bytes(),
             id: raw.id,
             hash: raw.hash,
             recorded_at: raw.recorded_at,
         };
-        self.stage(staged, &event, origin)
+        self.stage(staged, event, origin)
     }
 
-    fn stage(&mut self, raw: Staged, event: &Event, origin: &str) -> Result<Outcome> {
+    fn stage(&mut self, raw: Staged, event: Event, origin: &str) -> Result<Outcome> {
         let seq = raw.seq;
         let id = raw.id.clone();
-        self.pending.push(raw.bytes);
         let origin = self.origins.intern(origin);
-        self.ids.insert(id.clone(), (seq, origin));
-        match event {
+        self.ids
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.clone(), (seq, origin));
+        match &event {
             Event::Actor(a) if self.actors.insert(a.id.clone()) => {
                 if let Some(list) = self.actor_ids.as_mut() {
                     list.push(a.id.clone());
@@ -1128,11 +1185,28 @@ impl<'s> Batch<'s> {
             }
             _ => {}
         }
-        self.prev_hash = raw.hash;
+        match self.fold.as_mut() {
+            Some(fold) => {
+                fold.push(
+                    raw.bytes.clone(),
+                    Envelope {
+                        v: raw.v,
+                        seq,
+                        id: id.clone(),
+                        recorded_at: raw.recorded_at.clone(),
+                        prev: std::mem::replace(&mut self.prev_hash, raw.hash.clone()),
+                        hash: raw.hash,
+                        event,
+                    },
+                );
+            }
+            None => self.prev_hash = raw.hash,
+        }
+        self.pending.push(raw.bytes);
         self.last_recorded = raw.recorded_at;
         self.next += 1;
         self.summary.appended += 1;
-        if self.pending.len() >= PENDING_LIMIT {
+        if self.pending.len() >= self.pending_limit {
             self.flush_pending()?;
         }
         Ok(Outcome::Appended { seq, id })
@@ -1150,6 +1224,16 @@ impl<'s> Batch<'s> {
     fn flush_pending(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
+        }
+        if self.start.seq == 0 && self.flushes == 0 {
+            // A new log: its format marker goes first, so that blocks left
+            // by a batch that never committed are recognised as such (and
+            // removed) when the database is opened again.
+            let backend = self.store.backend.as_ref();
+            if backend.get(META, FORMAT_KEY)?.is_none() {
+                backend.put(META, FORMAT_KEY, FORMAT)?;
+                backend.sync()?;
+            }
         }
         let lines = std::mem::take(&mut self.pending);
         let first_seq = self.next - lines.len() as u64;
@@ -1198,6 +1282,9 @@ impl<'s> Batch<'s> {
                 cache.put(no, Rc::new(b));
             }
         }
+        if let Some(fold) = self.fold.as_mut() {
+            fold.send();
+        }
         self.flushes += 1;
         if self.flushes % 16 == 0 {
             self.store.backend.release()?;
@@ -1207,8 +1294,8 @@ impl<'s> Batch<'s> {
 
     /// The seq of an id in the log or in this batch.
     fn lookup(&self, id: &str) -> Result<Option<u64>> {
-        if let Some((seq, _)) = self.ids.get(id) {
-            return Ok(Some(*seq));
+        if let Some(seq) = fold::seq_in(&self.ids, id) {
+            return Ok(Some(seq));
         }
         self.store.seq_of(id)
     }
@@ -1251,7 +1338,12 @@ impl<'s> Batch<'s> {
                 id: id.to_string(),
             });
         }
-        let first = match self.ids.get(id) {
+        let first = match self
+            .ids
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+        {
             Some((_, o)) if !o.is_empty() => o.to_string(),
             _ => format!("seq {seq} of the log"),
         };
@@ -1372,11 +1464,16 @@ impl<'s> Batch<'s> {
     /// part of the log.
     pub fn commit(mut self) -> Result<Summary> {
         self.flush_pending()?;
-        self.done = true;
+        let folded = self.fold.take().map(fold::Fold::finish);
         if self.summary.appended == 0 {
+            if self.folded {
+                projection::clear_all(self.store.backend.as_ref())?;
+            }
+            self.done = true;
             self.summary.head = self.start.seq;
             return Ok(self.summary.clone());
         }
+        self.done = true;
         let head = Head {
             seq: self.next - 1,
             hash: self.prev_hash.clone(),
@@ -1384,7 +1481,8 @@ impl<'s> Batch<'s> {
         };
         let moved = (|| -> Result<()> {
             self.ids_written = true;
-            self.store.insert_ids(&self.ids)?;
+            self.store
+                .insert_ids(&self.ids.read().unwrap_or_else(PoisonError::into_inner))?;
             let backend = self.store.backend.as_ref();
             backend.sync()?;
             let head_bytes = serde_json::to_vec(&head).unwrap_or_default();
@@ -1405,14 +1503,24 @@ impl<'s> Batch<'s> {
         self.summary.head = self.store.head.seq;
         // What the batch kept to match and roll back its events is done
         // with: freed before the catch-up builds up its own.
-        self.ids = HashMap::new();
+        self.ids = fold::Ids::default();
         self.origins = Origins::default();
-        self.cursors = HashMap::new();
-        self.latest = HashMap::new();
+        self.cursors = FastMap::default();
+        self.latest = FastMap::default();
         // The events are recorded once the head has moved. Projections are
         // derived: if bringing them up to date fails here, the next open
         // catches them up from the log, so the append still stands.
-        match projection::catch_up(&*self.store) {
+        let backend = self.store.backend.as_ref();
+        self.summary.projected_beside = matches!(folded, Some(Ok(())));
+        let projected = match folded {
+            // Built beside the appending: up to the head now.
+            Some(Ok(())) => projection::end_fold(backend),
+            // Cleared, and replayed as after any other batch.
+            Some(Err(_)) => projection::clear_all(backend),
+            None => Ok(()),
+        }
+        .and_then(|()| projection::catch_up(&*self.store));
+        match projected {
             Err(e) => self.summary.projections_behind = Some(e.to_string()),
             // Synced now so that the process can end without closing sled
             // (see `Store::close_at_exit`); should this fail, the close
@@ -1426,8 +1534,14 @@ impl<'s> Batch<'s> {
 
     fn rollback(&mut self) -> Result<()> {
         self.pending.clear();
+        if let Some(fold) = self.fold.take() {
+            let _ = fold.finish();
+        }
         let store = &*self.store;
         let backend = store.backend.as_ref();
+        if self.folded {
+            projection::clear_all(backend)?;
+        }
         if self.start.seq == 0 {
             backend.write(META, vec![(HEAD_KEY.to_vec(), None)])?;
         } else {
@@ -1435,7 +1549,13 @@ impl<'s> Batch<'s> {
             backend.put(META, HEAD_KEY, &start_bytes)?;
         }
         if self.ids_written {
-            let ids: Vec<String> = self.ids.keys().cloned().collect();
+            let ids: Vec<String> = self
+                .ids
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keys()
+                .cloned()
+                .collect();
             store.remove_ids(&ids)?;
         }
         // Cut the blocks back to the committed head.
