@@ -18,21 +18,20 @@ use std::thread::JoinHandle;
 use foldhash::HashMap as FastMap;
 
 use super::layout::{self, Block};
-use super::{decode_stored, Backend, Envelope, Origin, LOG};
+use super::{decode_stored, Backend, Envelope, LOG};
 use crate::error::{Error, Result};
 use crate::projection::{self, Record, Source};
 use crate::view::LogRead;
 
-/// A batch's ids and where each came from, shared with the projecting
-/// thread.
-pub(super) type Ids = Arc<RwLock<FastMap<String, (u64, Origin)>>>;
+/// A batch's ids and their seqs, shared with the projecting thread.
+pub(super) type Ids = Arc<RwLock<FastMap<Box<str>, u64>>>;
 
 /// The seq of an id in a batch's map.
 pub(super) fn seq_in(ids: &Ids, id: &str) -> Option<u64> {
     ids.read()
         .unwrap_or_else(PoisonError::into_inner)
         .get(id)
-        .map(|(seq, _)| *seq)
+        .copied()
 }
 
 /// Groups of envelopes on their way to the projecting thread.

@@ -380,9 +380,9 @@ impl Store {
     }
 
     /// Add ids to the index (written at once, visible when the head moves).
-    fn insert_ids(&self, ids: &FastMap<String, (u64, Origin)>) -> Result<()> {
+    fn insert_ids(&self, ids: &FastMap<Box<str>, u64>) -> Result<()> {
         let mut by_bucket: BTreeMap<u64, Vec<(&str, u64)>> = BTreeMap::new();
-        for (id, (seq, _)) in ids {
+        for (id, seq) in ids {
             by_bucket
                 .entry(layout::bucket_of(id))
                 .or_default()
@@ -806,61 +806,59 @@ pub struct Summary {
     pub projected_beside: bool,
 }
 
-/// Where an event of a batch came from (a file and line), kept small:
-/// a big import holds one for every event.
-#[derive(Debug, Clone, Default)]
-struct Origin {
-    file: Option<Arc<str>>,
-    line: Option<u64>,
-}
-
-impl Origin {
-    fn is_empty(&self) -> bool {
-        self.file.is_none() && self.line.is_none()
-    }
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{file}:{line}"),
-            (Some(file), None) => f.write_str(file),
-            (None, Some(line)) => write!(f, "line {line}"),
-            (None, None) => Ok(()),
-        }
-    }
-}
-
-/// File names shared by the origins of one batch.
+/// Where each event of a batch came from (a file and line), by its place
+/// in the batch, for messages about duplicate ids; kept small, since a big
+/// import holds one for every event.
 #[derive(Default)]
 struct Origins {
-    files: HashMap<String, Arc<str>>,
+    /// File names, each once.
+    files: Vec<String>,
+    numbers: HashMap<String, u32>,
+    /// For each event: its file's number plus one (0: none), and its line
+    /// (0: none).
+    at: Vec<(u32, u64)>,
 }
 
 impl Origins {
-    /// `FILE:LINE` (or any text) as an [`Origin`].
-    fn intern(&mut self, origin: &str) -> Origin {
+    /// Note where the next event came from: `FILE:LINE`, or any text.
+    fn push(&mut self, origin: &str) {
         if origin.is_empty() {
-            return Origin::default();
+            self.at.push((0, 0));
+            return;
         }
         let (file, line) = match origin.rsplit_once(':') {
             Some((file, line)) => match line.parse::<u64>() {
-                Ok(n) => (file, Some(n)),
-                Err(_) => (origin, None),
+                Ok(n) => (file, n),
+                Err(_) => (origin, 0),
             },
-            None => (origin, None),
+            None => (origin, 0),
         };
-        let file = match self.files.get(file) {
-            Some(f) => f.clone(),
+        let number = match self.numbers.get(file) {
+            Some(n) => *n,
             None => {
-                let f: Arc<str> = Arc::from(file);
-                self.files.insert(file.to_string(), f.clone());
-                f
+                let n = u32::try_from(self.files.len() + 1).unwrap_or(0);
+                if n != 0 {
+                    self.files.push(file.to_string());
+                    self.numbers.insert(file.to_string(), n);
+                }
+                n
             }
         };
-        Origin {
-            file: Some(file),
-            line,
+        self.at.push((number, line));
+    }
+
+    /// Where the `n`th event (from 0) came from, if known.
+    fn of(&self, n: u64) -> Option<String> {
+        let (file, line) = *self.at.get(usize::try_from(n).ok()?)?;
+        let file = usize::try_from(file)
+            .ok()
+            .and_then(|f| f.checked_sub(1))
+            .and_then(|f| self.files.get(f));
+        match (file, line) {
+            (Some(file), 0) => Some(file.clone()),
+            (Some(file), line) => Some(format!("{file}:{line}")),
+            (None, 0) => None,
+            (None, line) => Some(format!("line {line}")),
         }
     }
 }
@@ -1165,11 +1163,11 @@ impl<'s> Batch<'s> {
     fn stage(&mut self, raw: Staged, event: Event, origin: &str) -> Result<Outcome> {
         let seq = raw.seq;
         let id = raw.id.clone();
-        let origin = self.origins.intern(origin);
+        self.origins.push(origin);
         self.ids
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.clone(), (seq, origin));
+            .insert(id.as_str().into(), seq);
         match &event {
             Event::Actor(a) if self.actors.insert(a.id.clone()) => {
                 if let Some(list) = self.actor_ids.as_mut() {
@@ -1338,15 +1336,10 @@ impl<'s> Batch<'s> {
                 id: id.to_string(),
             });
         }
-        let first = match self
-            .ids
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-        {
-            Some((_, o)) if !o.is_empty() => o.to_string(),
-            _ => format!("seq {seq} of the log"),
-        };
+        let first = seq
+            .checked_sub(self.start.seq + 1)
+            .and_then(|n| self.origins.of(n))
+            .unwrap_or_else(|| format!("seq {seq} of the log"));
         let _ = origin;
         Err(Error::invalid(format!(
             "id \"{id}\" is already used by a different event (first at {first})"
@@ -1554,7 +1547,7 @@ impl<'s> Batch<'s> {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .keys()
-                .cloned()
+                .map(|id| id.to_string())
                 .collect();
             store.remove_ids(&ids)?;
         }
