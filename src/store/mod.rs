@@ -1457,8 +1457,10 @@ impl<'s> Batch<'s> {
     /// part of the log.
     pub fn commit(mut self) -> Result<Summary> {
         self.flush_pending()?;
-        let folded = self.fold.take().map(fold::Fold::finish);
         if self.summary.appended == 0 {
+            if let Some(fold) = self.fold.take() {
+                let _ = fold.finish();
+            }
             if self.folded {
                 projection::clear_all(self.store.backend.as_ref())?;
             }
@@ -1472,10 +1474,13 @@ impl<'s> Batch<'s> {
             hash: self.prev_hash.clone(),
             recorded_at: self.last_recorded.clone(),
         };
+        let mut folded = None;
         let moved = (|| -> Result<()> {
             self.ids_written = true;
             self.store
                 .insert_ids(&self.ids.read().unwrap_or_else(PoisonError::into_inner))?;
+            // Written while the projecting thread applies the last groups.
+            folded = self.fold.take().map(fold::Fold::finish);
             let backend = self.store.backend.as_ref();
             backend.sync()?;
             let head_bytes = serde_json::to_vec(&head).unwrap_or_default();
