@@ -46,27 +46,37 @@ pub(super) struct Fold {
 }
 
 impl Fold {
-    /// Start projecting into `backend`, whose log and projections are empty.
-    pub(super) fn start(backend: Arc<dyn Backend>, ids: Ids) -> Result<Fold> {
-        projection::begin_fold(backend.as_ref())?;
+    /// Start projecting into `backend`, whose log and projections are
+    /// empty; `None` when no thread can be started (the batch then catches
+    /// up after its commit, as any other).
+    pub(super) fn start(backend: Arc<dyn Backend>, ids: Ids) -> Result<Option<Fold>> {
         let (to_worker, groups) = sync_channel(IN_FLIGHT);
-        let worker = std::thread::Builder::new()
+        let out = backend.clone();
+        let spawned = std::thread::Builder::new()
             .name("projections".into())
             .spawn(move || {
                 let log = Appended {
-                    backend: backend.as_ref(),
+                    backend: out.as_ref(),
                     ids,
                     block: RefCell::new(None),
                 };
-                projection::apply_groups(&log, backend.as_ref(), groups)
-            })
-            .map_err(|e| Error::io("cannot start a thread", e))?;
-        Ok(Fold {
+                projection::apply_groups(&log, out.as_ref(), groups)
+            });
+        let Ok(worker) = spawned else {
+            return Ok(None);
+        };
+        let fold = Fold {
             to_worker: Some(to_worker),
             worker,
             lines: Vec::new(),
             envelopes: Vec::new(),
-        })
+        };
+        // Marked before anything is written to the projections.
+        if let Err(e) = projection::begin_fold(backend.as_ref()) {
+            let _ = fold.finish();
+            return Err(e);
+        }
+        Ok(Some(fold))
     }
 
     /// Add an envelope to the group being gathered.

@@ -956,12 +956,9 @@ impl<'s> Batch<'s> {
         {
             return Ok(self.fold.is_some());
         }
-        self.folded = true;
-        self.fold = Some(fold::Fold::start(
-            self.store.backend.clone(),
-            self.ids.clone(),
-        )?);
-        Ok(true)
+        self.fold = fold::Fold::start(self.store.backend.clone(), self.ids.clone())?;
+        self.folded = self.fold.is_some();
+        Ok(self.folded)
     }
 
     /// Hand staged envelopes to the backend every `n` (tests: many small
