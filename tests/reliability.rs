@@ -925,6 +925,55 @@ fn a_failed_write_fails_the_command_or_the_events_are_all_recorded_long() {
     );
 }
 
+/// A first import into a new database, which builds the projections as it
+/// appends on a thread of its own, with each of its writes failing in
+/// turn (the thread's writes included): it fails with one clear error and
+/// leaves no database behind, or it succeeded and the database is sound.
+fn failed_first_import_writes(test: &str, writes: std::ops::RangeInclusive<u64>, events: usize) {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("first.jsonl");
+    std::fs::write(&file, round_file(9, events)).unwrap();
+    let mut failures = 0;
+    for n in writes {
+        let db = scratch.path().join(format!("first-{n}.db"));
+        let context = format!("{test}: write {n} failing");
+        let mut cmd = demarche(&db);
+        cmd.arg("import").arg(&file);
+        let out = with_fault(cmd, &format!("write-fail={n}"))
+            .output()
+            .unwrap();
+        eprintln!("{context}: {:?}", out.status);
+        if out.status.success() {
+            assert_eq!(
+                round_events(&sound_log(&db, &context), 9),
+                events,
+                "{context}"
+            );
+        } else {
+            failures += 1;
+            let err = one_error(&out, &context);
+            assert!(
+                err.contains("No space left on device (os error 28)"),
+                "{context}: {err}"
+            );
+            assert!(
+                !db.exists(),
+                "{context}: a failed first import left a database"
+            );
+        }
+    }
+    assert!(failures > 0, "{test}: no write failed");
+}
+
+#[test]
+fn a_failed_write_fails_a_first_import_or_its_events_are_all_recorded() {
+    failed_first_import_writes(
+        "a_failed_write_fails_a_first_import_or_its_events_are_all_recorded",
+        1..=10,
+        5000,
+    );
+}
+
 /// Where strace runs and may trace, confirm at the system-call level what
 /// the seam shows: the envelope, then the head, reach the disk (fsync)
 /// before the acknowledgement is written to stdout.

@@ -1534,9 +1534,6 @@ impl<'s> Batch<'s> {
         }
         let store = &*self.store;
         let backend = store.backend.as_ref();
-        if self.folded {
-            projection::clear_all(backend)?;
-        }
         if self.start.seq == 0 {
             backend.write(META, vec![(HEAD_KEY.to_vec(), None)])?;
         } else {
@@ -1573,6 +1570,11 @@ impl<'s> Batch<'s> {
         }
         store.blocks.borrow_mut().forget_from(first_block);
         backend.write(LOG, writes)?;
+        // Last: until they are cleared, the projections keep the mark that
+        // has the next catch-up clear them.
+        if self.folded {
+            projection::clear_all(backend)?;
+        }
         Ok(())
     }
 }
