@@ -166,6 +166,18 @@ fn one_error(out: &Output, what: &str) -> String {
     lines[0].to_string()
 }
 
+/// Import a file, which must succeed, and say how long it took.
+fn timed_import(db: &Path, file: &Path) -> Duration {
+    let started = Instant::now();
+    let out = demarche(db)
+        .arg("import")
+        .arg(file)
+        .output()
+        .expect("import");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    started.elapsed()
+}
+
 fn add_witness(db: &Path) {
     let out = demarche(db)
         .args([
@@ -263,14 +275,7 @@ fn import_crash_loop(test: &str, seed: u64, rounds: usize, per_db: usize, events
         // One uninterrupted import measures how long a file takes.
         let calibration = scratch.path().join("calibration.jsonl");
         std::fs::write(&calibration, round_file(100_000 + round, events)).expect("write");
-        let started = Instant::now();
-        let out = demarche(&db)
-            .arg("import")
-            .arg(&calibration)
-            .output()
-            .expect("import");
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let took = started.elapsed();
+        let took = timed_import(&db, &calibration);
         let mut acknowledged_files = vec![100_000 + round];
         let mut interrupted_files = Vec::new();
         let mut acknowledged_says = Vec::new();
@@ -444,14 +449,7 @@ fn first_import_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {
     let file = scratch.path().join("first.jsonl");
     std::fs::write(&file, round_file(7, events)).expect("write");
     let calibration = scratch.path().join("calibration.db");
-    let started = Instant::now();
-    let out = demarche(&calibration)
-        .arg("import")
-        .arg(&file)
-        .output()
-        .expect("import");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let took = started.elapsed();
+    let took = timed_import(&calibration, &file);
     let whole = sound_log(&calibration, test);
     assert_eq!(round_events(&whole, 7), events);
     let mut killed = 0;

@@ -158,12 +158,6 @@ impl Source for Appended<'_> {
     }
 
     fn line(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        if seq == 0 {
-            return Ok(None);
-        }
-        let Some(block) = self.block(layout::block_of(seq))? else {
-            return Ok(None);
-        };
-        Ok(block.line(seq).map(<[u8]>::to_vec))
+        super::line_in(seq, |no| self.block(no))
     }
 }

@@ -486,13 +486,7 @@ impl Store {
 
     /// The stored line of `seq`, committed or not.
     fn line_any(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        if seq == 0 {
-            return Ok(None);
-        }
-        let Some(block) = self.block(layout::block_of(seq))? else {
-            return Ok(None);
-        };
-        Ok(block.line(seq).map(<[u8]>::to_vec))
+        line_in(seq, |no| self.block(no))
     }
 
     /// The stored line of a committed `seq`: the envelope exactly as exported.
@@ -694,6 +688,17 @@ impl Store {
     fn now(&self) -> String {
         (self.clock)().to_rfc3339_opts(SecondsFormat::Micros, true)
     }
+}
+
+/// The line of `seq` (none for 0) in the block `block` reads by its number.
+fn line_in(
+    seq: u64,
+    block: impl FnOnce(u64) -> Result<Option<Rc<Block>>>,
+) -> Result<Option<Vec<u8>>> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    Ok(block(layout::block_of(seq))?.and_then(|b| b.line(seq).map(<[u8]>::to_vec)))
 }
 
 /// The committed log read straight from the backend, past the store's
