@@ -166,6 +166,25 @@ fn one_error(out: &Output, what: &str) -> String {
     lines[0].to_string()
 }
 
+/// Run attempts (numbered from 1) until `kills` of them report that their
+/// command was killed; returns how many it took. Twenty attempts a kill at
+/// most: a command that always finishes first fails the test.
+fn until_killed(test: &str, kills: usize, mut attempt: impl FnMut(usize) -> bool) -> usize {
+    let mut killed = 0;
+    let mut attempts = 0;
+    while killed < kills {
+        attempts += 1;
+        assert!(
+            attempts < kills * 20,
+            "{test}: only {killed} of {attempts} attempts were killed"
+        );
+        if attempt(attempts) {
+            killed += 1;
+        }
+    }
+    attempts
+}
+
 /// Import a file, which must succeed, and say how long it took.
 fn timed_import(db: &Path, file: &Path) -> Duration {
     let started = Instant::now();
@@ -388,23 +407,14 @@ fn say_crash_loop(test: &str, seed: u64, kills: usize) {
     }
     let took = started.elapsed() / 3;
     let mut acknowledged: Vec<String> = (0..3).map(|i| format!("calibration {i}")).collect();
-    let mut killed = 0;
-    let mut attempt = 0;
-    while killed < kills {
-        attempt += 1;
-        assert!(
-            attempt < kills * 20,
-            "{test}: only {killed} of {attempt} appends could be killed"
-        );
+    let attempts = until_killed(test, kills, |attempt| {
         let what = format!("stream {attempt}");
         let delay = rng.delay(took.mul_f64(1.3));
         let context = format!("{test}: append {attempt} killed after {delay:?}");
-        match run_and_kill(say(&db.path, &what), delay, &context) {
-            Ending::Acknowledged(out) => {
-                assert!(out.starts_with("recorded statement"), "{context}: {out}");
-                acknowledged.push(what);
-            }
-            Ending::Killed => killed += 1,
+        let ending = run_and_kill(say(&db.path, &what), delay, &context);
+        if let Ending::Acknowledged(out) = &ending {
+            assert!(out.starts_with("recorded statement"), "{context}: {out}");
+            acknowledged.push(what);
         }
         let log = sound_log(&db.path, &context);
         let texts = statement_texts(&log);
@@ -412,9 +422,10 @@ fn say_crash_loop(test: &str, seed: u64, kills: usize) {
             assert_eq!(texts.get(a), Some(&1), "{context}: acknowledged {a:?}");
         }
         assert!(texts.values().all(|n| *n == 1), "{context}: a duplicate");
-    }
+        ending == Ending::Killed
+    });
     eprintln!(
-        "{test}: {killed} kills in {attempt} appends, {} acknowledged",
+        "{test}: {kills} kills in {attempts} appends, {} acknowledged",
         acknowledged.len()
     );
 }
@@ -452,14 +463,7 @@ fn first_import_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {
     let took = timed_import(&calibration, &file);
     let whole = sound_log(&calibration, test);
     assert_eq!(round_events(&whole, 7), events);
-    let mut killed = 0;
-    let mut attempt = 0;
-    while killed < kills {
-        attempt += 1;
-        assert!(
-            attempt < kills * 20,
-            "{test}: the import could not be killed"
-        );
+    until_killed(test, kills, |attempt| {
         let db = scratch.path().join(format!("first-{attempt}.db"));
         let delay = rng.delay(took.mul_f64(1.1));
         let mut cmd = demarche(&db);
@@ -467,19 +471,15 @@ fn first_import_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {
         let context = format!("{test}: first import killed after {delay:?}");
         let ending = run_and_kill(cmd, delay, &context);
         eprintln!("{context} (an import takes {took:?}): {ending:?}");
-        if ending == Ending::Killed {
-            killed += 1;
+        if db.exists() {
+            let n = round_events(&sound_log(&db, &context), 7);
+            assert!(
+                n == 0 || n == events,
+                "{context}: half imported ({n} of {events} events)"
+            );
         }
-        if !db.exists() {
-            continue;
-        }
-        let log = sound_log(&db, &context);
-        let n = round_events(&log, 7);
-        assert!(
-            n == 0 || n == events,
-            "{context}: half imported ({n} of {events} events)"
-        );
-    }
+        ending == Ending::Killed
+    });
 }
 
 #[test]
@@ -515,21 +515,16 @@ fn rebuild_crash_loop(test: &str, seed: u64, kills: usize, events: usize) {
     let started = Instant::now();
     db.ok(&["rebuild"]);
     let took = started.elapsed();
-    let mut killed = 0;
-    let mut attempt = 0;
-    while killed < kills {
-        attempt += 1;
-        assert!(attempt < kills * 20, "{test}: rebuild could not be killed");
+    until_killed(test, kills, |_| {
         let delay = rng.delay(took.mul_f64(1.1));
         let mut cmd = demarche(&db.path);
         cmd.arg("rebuild");
         let context = format!("{test}: rebuild killed after {delay:?}");
-        if run_and_kill(cmd, delay, &context) == Ending::Killed {
-            killed += 1;
-        }
+        let ending = run_and_kill(cmd, delay, &context);
         sound_log(&db.path, &context);
         assert_eq!(export_bytes(&db.path), before, "{context}");
-    }
+        ending == Ending::Killed
+    });
 }
 
 #[test]
