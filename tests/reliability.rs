@@ -185,6 +185,16 @@ fn until_killed(test: &str, kills: usize, mut attempt: impl FnMut(usize) -> bool
     attempts
 }
 
+/// A command that failed with one clear error line: the disk was full
+/// (ENOSPC, from the fault seam).
+fn failed_for_want_of_space(out: &Output, context: &str) {
+    let err = one_error(out, context);
+    assert!(
+        err.contains("No space left on device (os error 28)"),
+        "{context}: {err}"
+    );
+}
+
 /// Import a file, which must succeed, and say how long it took.
 fn timed_import(db: &Path, file: &Path) -> Duration {
     let started = Instant::now();
@@ -884,11 +894,7 @@ fn failed_writes(test: &str, writes: std::ops::RangeInclusive<u64>, events: usiz
                 assert_eq!(present, expected, "{context}: acknowledged but missing");
             } else {
                 failures += 1;
-                let err = one_error(&out, &context);
-                assert!(
-                    err.contains("No space left on device (os error 28)"),
-                    "{context}: {err}"
-                );
+                failed_for_want_of_space(&out, &context);
                 assert_eq!(present, 0, "{context}: failed but recorded");
                 assert_eq!(after, before, "{context}");
             }
@@ -944,11 +950,7 @@ fn failed_first_import_writes(test: &str, writes: std::ops::RangeInclusive<u64>,
             );
         } else {
             failures += 1;
-            let err = one_error(&out, &context);
-            assert!(
-                err.contains("No space left on device (os error 28)"),
-                "{context}: {err}"
-            );
+            failed_for_want_of_space(&out, &context);
             assert!(
                 !db.exists(),
                 "{context}: a failed first import left a database"
@@ -1179,11 +1181,8 @@ fn a_full_disk_gives_a_clear_error_and_leaves_no_half_import() {
     let file = scratch.path().join("too-big.jsonl");
     std::fs::write(&file, round_file(3, 80_000)).unwrap();
     let out = demarche(&db).arg("import").arg(&file).output().unwrap();
+    failed_for_want_of_space(&out, "import onto a full disk");
     let err = one_error(&out, "import onto a full disk");
-    assert!(
-        err.contains("No space left on device (os error 28)"),
-        "{err}"
-    );
     assert!(!err.contains("Os {"), "a raw debug message: {err}");
     // While the disk is still full, the database either opens or says
     // clearly why it cannot (sled needs room to open).
