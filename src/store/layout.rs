@@ -180,15 +180,10 @@ impl IdBucket {
     /// (see [`IdBucket::encode`]), so the scan stops at the first id past
     /// the one asked for.
     pub fn find(bucket: u64, bytes: &[u8], id: &str) -> Result<Option<u64>> {
-        let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let (len, r) = read_varint(rest).ok_or_else(bad)?;
-            let len = usize::try_from(len).map_err(|_| bad())?;
-            let this = r.get(..len).ok_or_else(bad)?;
-            let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
+        for entry in IdBucket::entries(bucket, bytes) {
+            let (this, seq) = entry?;
             match this.cmp(id.as_bytes()) {
-                std::cmp::Ordering::Less => rest = r,
+                std::cmp::Ordering::Less => {}
                 std::cmp::Ordering::Equal => return Ok(Some(seq)),
                 std::cmp::Ordering::Greater => return Ok(None),
             }
@@ -200,17 +195,33 @@ impl IdBucket {
     pub fn decode(bucket: u64, bytes: &[u8]) -> Result<IdBucket> {
         let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
         let mut ids = BTreeMap::new();
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let (len, r) = read_varint(rest).ok_or_else(bad)?;
-            let len = usize::try_from(len).map_err(|_| bad())?;
-            let id = r.get(..len).ok_or_else(bad)?;
+        for entry in IdBucket::entries(bucket, bytes) {
+            let (id, seq) = entry?;
             let id = std::str::from_utf8(id).map_err(|_| bad())?.to_string();
-            let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
             ids.insert(id, seq);
-            rest = r;
         }
         Ok(IdBucket { ids })
+    }
+
+    /// The `(id, seq)` entries of a stored bucket, in stored order; a
+    /// damaged entry ends them with an error.
+    fn entries(bucket: u64, bytes: &[u8]) -> impl Iterator<Item = Result<(&[u8], u64)>> {
+        let bad = move || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
+        let mut rest = Some(bytes);
+        std::iter::from_fn(move || {
+            let now = rest.take().filter(|r| !r.is_empty())?;
+            let entry = (|| {
+                let (len, r) = read_varint(now).ok_or_else(bad)?;
+                let len = usize::try_from(len).map_err(|_| bad())?;
+                let id = r.get(..len).ok_or_else(bad)?;
+                let (seq, r) = read_varint(&r[len..]).ok_or_else(bad)?;
+                Ok((id, seq, r))
+            })();
+            Some(entry.map(|(id, seq, r)| {
+                rest = Some(r);
+                (id, seq)
+            }))
+        })
     }
 }
 
