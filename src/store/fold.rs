@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use foldhash::HashMap as FastMap;
 
 use super::layout::{self, Block};
-use super::{decode_stored, Backend, Envelope, LOG};
+use super::{decode_stored, Backend, Envelope};
 use crate::error::{Error, Result};
 use crate::projection::{self, Record, Source};
 use crate::view::LogRead;
@@ -126,19 +126,15 @@ struct Appended<'a> {
 
 impl Appended<'_> {
     fn block(&self, no: u64) -> Result<Option<Rc<Block>>> {
-        if let Some(b) =
-            self.block.borrow().as_ref().filter(|b| {
-                b.first == layout::block_start(no) && b.lines.len() as u64 == layout::BLOCK
-            })
-        {
+        let full = |b: &Rc<Block>| {
+            b.first == layout::block_start(no) && b.lines.len() as u64 == layout::BLOCK
+        };
+        if let Some(b) = self.block.borrow().as_ref().filter(|b| full(b)) {
             return Ok(Some(b.clone()));
         }
-        let Some(bytes) = self.backend.get(LOG, &layout::block_key(no))? else {
-            return Ok(None);
-        };
-        let block = Rc::new(Block::decode(no, &bytes)?);
-        *self.block.borrow_mut() = Some(block.clone());
-        Ok(Some(block))
+        let block = super::read_block(self.backend, no)?.map(Rc::new);
+        self.block.borrow_mut().clone_from(&block);
+        Ok(block)
     }
 }
 

@@ -351,10 +351,10 @@ impl Store {
         if let Some(b) = self.blocks.borrow_mut().get(block) {
             return Ok(Some(b));
         }
-        let Some(bytes) = self.backend.get(LOG, &layout::block_key(block))? else {
+        let Some(b) = read_block(self.backend.as_ref(), block)? else {
             return Ok(None);
         };
-        let b = Rc::new(Block::decode(block, &bytes)?);
+        let b = Rc::new(b);
         self.blocks.borrow_mut().put(block, b.clone());
         Ok(Some(b))
     }
@@ -690,15 +690,23 @@ impl Store {
     }
 }
 
+/// A log block read from the backend and decompressed.
+fn read_block(backend: &dyn Backend, no: u64) -> Result<Option<Block>> {
+    match backend.get(LOG, &layout::block_key(no))? {
+        Some(bytes) => Block::decode(no, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The line of `seq` (none for 0) in the block `block` reads by its number.
-fn line_in(
+fn line_in<B: std::borrow::Borrow<Block>>(
     seq: u64,
-    block: impl FnOnce(u64) -> Result<Option<Rc<Block>>>,
+    block: impl FnOnce(u64) -> Result<Option<B>>,
 ) -> Result<Option<Vec<u8>>> {
     if seq == 0 {
         return Ok(None);
     }
-    Ok(block(layout::block_of(seq))?.and_then(|b| b.line(seq).map(<[u8]>::to_vec)))
+    Ok(block(layout::block_of(seq))?.and_then(|b| b.borrow().line(seq).map(<[u8]>::to_vec)))
 }
 
 /// The committed log read straight from the backend, past the store's
@@ -724,16 +732,11 @@ impl SharedRead<'_> {
 
 impl LogRead for SharedRead<'_> {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        if seq == 0 || seq > self.head {
+        if seq > self.head {
             return Ok(None);
         }
-        let block = layout::block_of(seq);
-        let Some(bytes) = self.backend.get(LOG, &layout::block_key(block))? else {
-            return Ok(None);
-        };
-        Block::decode(block, &bytes)?
-            .line(seq)
-            .map(decode_stored)
+        line_in(seq, |no| read_block(self.backend, no))?
+            .map(|line| decode_stored(&line))
             .transpose()
     }
 
@@ -1004,7 +1007,7 @@ impl<'s> Batch<'s> {
         let id = match event.given_id() {
             Some(id) => {
                 if let Some(seq) = self.lookup(id)? {
-                    let found = self.same_content(id, seq, &canonical, origin)?;
+                    let found = self.same_content(id, seq, &canonical)?;
                     // Read again, the events after it about the same
                     // subject chained on it: the walk goes on from here.
                     if let (Mode::Import, Some(subject)) = (mode, event.subject()) {
@@ -1018,7 +1021,7 @@ impl<'s> Batch<'s> {
                 None => {
                     let id = event.derive_id_from(&canonical, None);
                     if let Some(seq) = self.lookup(&id)? {
-                        return self.same_content(&id, seq, &canonical, origin);
+                        return self.same_content(&id, seq, &canonical);
                     }
                     id
                 }
@@ -1044,7 +1047,7 @@ impl<'s> Batch<'s> {
                     }
                     let id = event.derive_id_from(&canonical, latest.as_deref());
                     if let Some(seq) = self.lookup(&id)? {
-                        let found = self.same_content(&id, seq, &canonical, origin)?;
+                        let found = self.same_content(&id, seq, &canonical)?;
                         if mode == Mode::Import {
                             self.cursors.insert(subject, id);
                         }
@@ -1324,13 +1327,7 @@ impl<'s> Batch<'s> {
         }
     }
 
-    fn same_content(
-        &mut self,
-        id: &str,
-        seq: u64,
-        canonical: &[u8],
-        origin: &str,
-    ) -> Result<Outcome> {
+    fn same_content(&mut self, id: &str, seq: u64, canonical: &[u8]) -> Result<Outcome> {
         if self.content_of(seq)? == canonical {
             self.summary.already_present += 1;
             return Ok(Outcome::AlreadyPresent {
@@ -1342,7 +1339,6 @@ impl<'s> Batch<'s> {
             .checked_sub(self.start.seq + 1)
             .and_then(|n| self.origins.of(n))
             .unwrap_or_else(|| format!("seq {seq} of the log"));
-        let _ = origin;
         Err(Error::invalid(format!(
             "id \"{id}\" is already used by a different event (first at {first})"
         )))
