@@ -1472,10 +1472,6 @@ mod tests {
         assert_eq!(store.head().seq, 0);
     }
 
-    fn dump(mem: &MemBackend) -> Vec<(&'static str, Vec<crate::store::Entry>)> {
-        SPACES.iter().map(|s| (*s, mem.dump(s))).collect()
-    }
-
     const ONCE: Pace = Pace {
         flush_every: usize::MAX,
         hold_bytes: usize::MAX,
@@ -1523,11 +1519,11 @@ mod tests {
         for pace in PACES {
             let mem = MemBackend::default();
             apply_paced(&store, &mem, 1, head, pace).unwrap();
-            assert!(dump(&mem) == dump(&once), "{pace:?}");
+            assert!(dump_all(&mem) == dump_all(&once), "{pace:?}");
             let split = MemBackend::default();
             apply_paced(&store, &split, 1, head / 3, pace).unwrap();
             apply_paced(&store, &split, head / 3 + 1, head, pace).unwrap();
-            assert!(dump(&split) == dump(&once), "{pace:?}, in two runs");
+            assert!(dump_all(&split) == dump_all(&once), "{pace:?}, in two runs");
         }
     }
 
@@ -1667,7 +1663,7 @@ mod tests {
                 assert!(from <= head + 1);
                 apply_paced(&store, &mem, from, head, pace).unwrap();
                 assert!(
-                    dump(&mem) == dump(&once),
+                    dump_all(&mem) == dump_all(&once),
                     "{pace:?}, cut after {cut} writes"
                 );
             }
