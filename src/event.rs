@@ -563,15 +563,15 @@ impl Event {
         let rest = bytes.strip_prefix(b"{\"type\":\"")?;
         let end = rest.iter().position(|b| *b == b'"')?;
         let (ty, after) = (&rest[..end], &rest[end + 1..]);
+        if ty == b"correction" {
+            return None;
+        }
         let mut body = Vec::with_capacity(after.len() + 1);
         body.push(b'{');
         match after.first()? {
             b',' => body.extend_from_slice(&after[1..]),
             b'}' => body.extend_from_slice(after),
             _ => return None,
-        }
-        if ty == b"correction" {
-            return None;
         }
         let body = String::from_utf8(body).ok()?;
         Event::of_type(std::str::from_utf8(ty).ok()?, &body)?.ok()
