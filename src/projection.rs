@@ -413,8 +413,8 @@ struct Projector<'a> {
     /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
     actors: FastMap<String, ActorRecord>,
-    /// Lines for [`P_AMENDING`] since the last flush.
-    amending: Vec<crate::store::Write>,
+    /// Lines for [`P_AMENDING`] since the last flush, by seq.
+    amending: BTreeMap<u64, Vec<u8>>,
     /// Amendments since the last flush, by target seq: the seq and kind of
     /// each, for [`P_AMENDS`] and [`AMENDED`]. Later events of the same run read them with
     /// the stored ones (see `amends_of`); they are written at the flush, as
@@ -426,6 +426,23 @@ struct Projector<'a> {
 impl LogRead for Projector<'_> {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
         self.log.envelope_at(seq)
+    }
+
+    /// Amendments and their targets are read from the lines gathered for
+    /// [`P_AMENDING`], or stored there, rather than from their log blocks.
+    fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
+        let stored;
+        let line = match self.amending.get(&seq) {
+            Some(line) => line,
+            None => match amending_line(self.out, seq)? {
+                Some(line) => {
+                    stored = line;
+                    &stored
+                }
+                None => return self.log.envelope_at(seq),
+            },
+        };
+        crate::store::decode_stored(line).map(Some)
     }
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
@@ -454,7 +471,7 @@ impl<'a> Projector<'a> {
             actors: FastMap::default(),
             said_tails: FastMap::default(),
             said_bytes: 0,
-            amending: Vec::new(),
+            amending: BTreeMap::new(),
             amends: FastMap::default(),
             buffered: 0,
         }
@@ -527,10 +544,11 @@ impl<'a> Projector<'a> {
             writes.entry(P_TIME).or_default().push(write);
         }
         if !self.amending.is_empty() {
-            writes
-                .entry(P_AMENDING)
-                .or_default()
-                .append(&mut self.amending);
+            writes.entry(P_AMENDING).or_default().extend(
+                std::mem::take(&mut self.amending)
+                    .into_iter()
+                    .map(|(seq, line)| (seq_key(seq).to_vec(), Some(line))),
+            );
         }
         if !self.amends.is_empty() {
             let mut all = amended_seqs(self.out)?;
@@ -696,17 +714,22 @@ impl<'a> Projector<'a> {
                 "seq {seq}: target \"{target}\" is not in the log"
             )));
         };
-        self.amending
-            .push((seq_key(seq).to_vec(), Some(line.to_vec())));
-        if let Some(target_line) = self.log.line(tseq)? {
-            self.amending
-                .push((seq_key(tseq).to_vec(), Some(target_line)));
+        self.amending.insert(seq, line.to_vec());
+        // The target's line: kept apart already if it was amended before.
+        if !self.amending.contains_key(&tseq) {
+            let target_line = match amending_line(self.out, tseq)? {
+                Some(line) => Some(line),
+                None => self.log.line(tseq)?,
+            };
+            if let Some(target_line) = target_line {
+                self.amending.insert(tseq, target_line);
+            }
         }
         self.amends.entry(tseq).or_default().push((seq, kind));
         if reindex {
             // A correction of a correction changes the event at the root.
             let mut root = tseq;
-            while let Some(env) = self.log.envelope_at(root)? {
+            while let Some(env) = self.amendment_at(root)? {
                 match &env.event {
                     Event::Correction(c) => match self.log.seq_of(&c.target)? {
                         Some(t) => root = t,
@@ -1395,14 +1418,18 @@ mod tests {
             }
         }
         lines.push(r#"{"type":"retraction","target":"s10","reason":"r"}"#.to_string());
-        // A correction of a correction, and one that adds a statement about
-        // an earlier one.
+        // Two corrections of one statement, one of which adds a statement
+        // about an earlier one, and the other corrected in turn last (which
+        // moves the statement in the timeline).
         lines.push(
-            r#"{"type":"correction","target":"s50","set":{"text":"u"},"reason":"r"}"#.to_string(),
+            r#"{"type":"correction","id":"c50","target":"s50","set":{"text":"u","date":"2032"},"reason":"r"}"#.to_string(),
         );
         lines.push(
             r#"{"type":"correction","target":"s50","set":{"about":["s3"]},"reason":"r"}"#
                 .to_string(),
+        );
+        lines.push(
+            r#"{"type":"correction","target":"c50","set":{"set":{"text":"u","date":"2033"}},"reason":"r"}"#.to_string(),
         );
         for l in &lines {
             let v = crate::event::parse_strict(l.as_bytes()).expect("json");
@@ -1555,6 +1582,37 @@ mod tests {
     }
 
     #[test]
+    fn a_corrected_correction_moves_its_statement_in_the_timeline() {
+        for beside in [false, true] {
+            let store = if beside {
+                let mut store = pinned();
+                let mut batch = store.batch();
+                assert!(batch.fold_projections().unwrap());
+                add_all(&mut batch);
+                assert!(batch.commit().unwrap().projected_beside);
+                store
+            } else {
+                log()
+            };
+            let s50 = store.seq_of("s50").unwrap().unwrap();
+            let keys: Vec<[u8; 17]> = store
+                .backend()
+                .scan_prefix(P_TIME, b"")
+                .flat_map(|e| Timeline::decode(&e.unwrap().1).unwrap())
+                .filter(|(_, seq)| *seq == s50)
+                .map(|(key, _)| key)
+                .collect();
+            let want = crate::date::EdtfDate::parse("2033")
+                .unwrap()
+                .order_key()
+                .to_bytes();
+            // Every date the statement has stood at is indexed; the
+            // timeline checks each against the event as it stands.
+            assert!(keys.contains(&want), "built beside the import: {beside}");
+        }
+    }
+
+    #[test]
     fn the_amended_list_holds_every_target_of_a_correction_or_retraction() {
         let store = log();
         let mut targets = std::collections::HashSet::new();
@@ -1566,7 +1624,7 @@ mod tests {
                 _ => false,
             };
         }
-        assert_eq!(targets.len(), 8);
+        assert_eq!(targets.len(), 9);
         assert_eq!(amended(store.backend()).unwrap(), targets);
         // Built up over many flushes, the same list.
         let mem = MemBackend::default();

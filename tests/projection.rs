@@ -60,6 +60,8 @@ fn events(ops: &[Op]) -> Vec<Event> {
         .collect();
     let mut targets: Vec<String> = Vec::new();
     let mut retracted: Vec<String> = Vec::new();
+    // Each correction and its target.
+    let mut corrects: Vec<(String, String)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let live: Vec<&String> = targets.iter().filter(|t| !retracted.contains(t)).collect();
         let pick = |n: usize| live.get(n % live.len().max(1)).map(|s| s.to_string());
@@ -111,16 +113,37 @@ fn events(ops: &[Op]) -> Vec<Event> {
                 if let Some(t) = pick(*target) {
                     let set = if t.starts_with('s') {
                         json!({"date": format!("2017-04-{day:02}"), "speaker": ACTORS[*speaker]})
-                    } else {
+                    } else if t.starts_with('x') {
                         json!({"date": format!("2016-{:02}", day % 12 + 1)})
+                    } else {
+                        // A correction corrected in turn.
+                        json!({"reason": format!("r{day}")})
                     };
-                    out.push(ev(json!({"type":"correction","id":format!("c{i}"),"target":t,"set":set,"reason":"r"})));
+                    let id = format!("c{i}");
+                    out.push(ev(
+                        json!({"type":"correction","id":id,"target":t,"set":set,"reason":"r"}),
+                    ));
+                    targets.push(id.clone());
+                    corrects.push((id, t));
                 }
             }
             Op::Retract { target } => {
                 if let Some(t) = pick(*target) {
                     out.push(ev(json!({"type":"retraction","target":t,"reason":"r"})));
                     retracted.push(t);
+                    // Nor can a correction be corrected any more once its
+                    // chain of targets reaches a retracted event.
+                    loop {
+                        let blocked: Vec<String> = corrects
+                            .iter()
+                            .filter(|(c, of)| retracted.contains(of) && !retracted.contains(c))
+                            .map(|(c, _)| c.clone())
+                            .collect();
+                        if blocked.is_empty() {
+                            break;
+                        }
+                        retracted.extend(blocked);
+                    }
                 }
             }
             Op::Reregister { actor, alias } => {
@@ -192,7 +215,7 @@ proptest! {
     }
 
     #[test]
-    fn batch_by_batch_equals_one_replay(ops in proptest::collection::vec(op(), 0..40), split in 1..8usize) {
+    fn batch_by_batch_and_beside_the_appending_equal_one_replay(ops in proptest::collection::vec(op(), 0..40), split in 1..8usize) {
         let evs = events(&ops);
         // One recording time for both, so that stored lines are identical.
         let fixed = || -> demarche::store::Clock {
@@ -216,8 +239,21 @@ proptest! {
             }
             b.commit().unwrap();
         }
+        // Built beside the appending, into an empty log.
+        let mut beside = Store::in_memory();
+        beside.set_clock(fixed());
+        {
+            let mut b = beside.batch();
+            prop_assert!(b.fold_projections().unwrap());
+            for e in evs.iter().cloned() {
+                b.add(e, "", Mode::Import).unwrap();
+            }
+            let summary = b.commit().unwrap();
+            prop_assert_eq!(summary.projected_beside, summary.appended > 0);
+        }
         prop_assert_eq!(whole.head().seq, pieces.head().seq);
         prop_assert_eq!(projections(&whole), projections(&pieces));
+        prop_assert_eq!(projections(&whole), projections(&beside));
         demarche::verify::verify(&pieces).unwrap();
         // Rebuilding from the log alone gives the same again.
         let before = projections(&pieces);
