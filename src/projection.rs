@@ -249,21 +249,34 @@ impl Source for Store {
     }
 }
 
+/// Envelopes handed to the projections as an import appends them.
+#[derive(Debug, Default)]
+pub struct Group {
+    /// Their seqs and stored lines.
+    pub lines: Vec<Record>,
+    pub envelopes: Vec<Envelope>,
+    /// The stored lines of the events that their corrections and
+    /// retractions target, which the projections keep apart: the import
+    /// has read them to check the amendments, and hands them on so that
+    /// they need not be read from the log again.
+    pub targets: Vec<Record>,
+}
+
 /// Apply envelopes handed over in groups, in log order from the first seq
-/// after what `out` holds, with their stored lines: an import's own events,
-/// as it appends them.
+/// after what `out` holds: an import's own events, as it appends them.
 pub fn apply_groups(
     log: &dyn Source,
     out: &dyn Backend,
-    groups: impl IntoIterator<Item = (Vec<Record>, Vec<Envelope>)>,
+    groups: impl IntoIterator<Item = Group>,
 ) -> Result<()> {
     let mut p = Projector::new(log, out, u64::MAX, Pace::default());
     let mut last = applied(out)?;
-    for (lines, envelopes) in groups {
-        if let Some((seq, _)) = lines.last() {
+    for group in groups {
+        if let Some((seq, _)) = group.lines.last() {
             last = *seq;
         }
-        p.take(lines, envelopes)?;
+        p.handed.extend(group.targets);
+        p.take(group.lines, group.envelopes)?;
     }
     p.flush(last, true)
 }
@@ -420,6 +433,9 @@ struct Projector<'a> {
     /// the stored ones (see `amends_of`); they are written at the flush, as
     /// sled writes out its buffer for every single write.
     amends: FastMap<u64, Vec<(u64, u8)>>,
+    /// Lines of amended events handed over with the amendments (see
+    /// [`Group::targets`]), until the amendment is applied.
+    handed: FastMap<u64, Vec<u8>>,
     buffered: usize,
 }
 
@@ -473,6 +489,7 @@ impl<'a> Projector<'a> {
             said_bytes: 0,
             amending: BTreeMap::new(),
             amends: FastMap::default(),
+            handed: FastMap::default(),
             buffered: 0,
         }
     }
@@ -715,11 +732,15 @@ impl<'a> Projector<'a> {
             )));
         };
         self.amending.insert(seq, line.to_vec());
-        // The target's line: kept apart already if it was amended before.
+        // The target's line: handed over, or kept apart already if it was
+        // amended before, else read from the log.
         if !self.amending.contains_key(&tseq) {
-            let target_line = match amending_line(self.out, tseq)? {
+            let target_line = match self.handed.remove(&tseq) {
                 Some(line) => Some(line),
-                None => self.log.line(tseq)?,
+                None => match amending_line(self.out, tseq)? {
+                    Some(line) => Some(line),
+                    None => self.log.line(tseq)?,
+                },
             };
             if let Some(target_line) = target_line {
                 self.amending.insert(tseq, target_line);

@@ -20,7 +20,7 @@ use foldhash::HashMap as FastMap;
 use super::layout::{self, Block};
 use super::{decode_stored, Backend, Envelope};
 use crate::error::{Error, Result};
-use crate::projection::{self, Record, Source};
+use crate::projection::{self, Group, Source};
 use crate::view::LogRead;
 
 /// A batch's ids and their seqs, shared with the projecting thread.
@@ -39,10 +39,9 @@ const IN_FLIGHT: usize = 2;
 
 /// The projecting thread, and the group being gathered for it.
 pub(super) struct Fold {
-    to_worker: Option<SyncSender<(Vec<Record>, Vec<Envelope>)>>,
+    to_worker: Option<SyncSender<Group>>,
     worker: JoinHandle<Result<()>>,
-    lines: Vec<Record>,
-    envelopes: Vec<Envelope>,
+    group: Group,
 }
 
 impl Fold {
@@ -68,8 +67,7 @@ impl Fold {
         let fold = Fold {
             to_worker: Some(to_worker),
             worker,
-            lines: Vec::new(),
-            envelopes: Vec::new(),
+            group: Group::default(),
         };
         // Marked before anything is written to the projections.
         if let Err(e) = projection::begin_fold(backend.as_ref()) {
@@ -81,8 +79,14 @@ impl Fold {
 
     /// Add an envelope to the group being gathered.
     pub(super) fn push(&mut self, line: Vec<u8>, envelope: Envelope) {
-        self.lines.push((envelope.seq, line));
-        self.envelopes.push(envelope);
+        self.group.lines.push((envelope.seq, line));
+        self.group.envelopes.push(envelope);
+    }
+
+    /// Add the stored line of an event that a correction or retraction of
+    /// the group targets.
+    pub(super) fn push_target(&mut self, seq: u64, line: Vec<u8>) {
+        self.group.targets.push((seq, line));
     }
 
     /// Hand the group to the thread, once its envelopes are in the
@@ -90,13 +94,10 @@ impl Fold {
     /// correct them. A thread that stopped is not fed any more: its error
     /// is told by [`Fold::finish`].
     pub(super) fn send(&mut self) {
-        if self.lines.is_empty() {
+        if self.group.lines.is_empty() {
             return;
         }
-        let group = (
-            std::mem::take(&mut self.lines),
-            std::mem::take(&mut self.envelopes),
-        );
+        let group = std::mem::take(&mut self.group);
         if let Some(tx) = &self.to_worker {
             if tx.send(group).is_err() {
                 self.to_worker = None;

@@ -1218,6 +1218,13 @@ impl<'s> Batch<'s> {
     fn note_amend(&mut self, target: &str, seq: u64) -> Result<()> {
         if let Some(t) = self.lookup(target)? {
             self.amends.entry(t).or_default().push(seq);
+            if self.fold.is_some() {
+                // Checking the amendment has just read the target's block.
+                let line = self.line_at(t)?;
+                if let (Some(fold), Some(line)) = (self.fold.as_mut(), line) {
+                    fold.push_target(t, line);
+                }
+            }
         }
         Ok(())
     }
@@ -1306,14 +1313,27 @@ impl<'s> Batch<'s> {
     /// An envelope of the log or of this batch, whether or not it has been
     /// handed to the backend yet.
     fn raw_at(&self, seq: u64) -> Result<Option<RawEnvelope>> {
-        let pending_from = self.next - self.pending.len() as u64;
-        if seq >= pending_from && seq < self.next {
-            let index = usize::try_from(seq - pending_from).unwrap_or(usize::MAX);
-            if let Some(bytes) = self.pending.get(index) {
-                return RawEnvelope::from_bytes(bytes).map(Some);
-            }
+        if let Some(bytes) = self.pending_line(seq) {
+            return RawEnvelope::from_bytes(bytes).map(Some);
         }
         self.store.raw_any(seq)
+    }
+
+    /// The stored line of `seq`, in this batch or in the log.
+    fn line_at(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        match self.pending_line(seq) {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => self.store.line_any(seq),
+        }
+    }
+
+    /// The line of `seq` if it is staged and not yet handed to the backend.
+    fn pending_line(&self, seq: u64) -> Option<&Vec<u8>> {
+        let pending_from = self.next - self.pending.len() as u64;
+        if seq >= pending_from && seq < self.next {
+            return self.pending.get(usize::try_from(seq - pending_from).ok()?);
+        }
+        None
     }
 
     fn read_any(&mut self, seq: u64) -> Result<Option<RawEnvelope>> {
