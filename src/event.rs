@@ -645,7 +645,7 @@ impl Event {
                 v.short("name", &a.name, true);
                 v.list("aliases", &a.aliases);
                 for (i, alias) in a.aliases.iter().enumerate() {
-                    v.short(&format!("aliases[{i}]"), alias, true);
+                    v.short(Field("aliases", Some(i), ""), alias, true);
                 }
                 if let Some(c) = &a.country {
                     if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
@@ -912,14 +912,36 @@ struct Check {
     first: Option<String>,
 }
 
+/// The name of a checked field, spelled out only for an error message:
+/// `name`, `name[i]` or `name[i].part`.
+#[derive(Debug, Clone, Copy)]
+struct Field<'a>(&'a str, Option<usize>, &'a str);
+
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(name: &'a str) -> Self {
+        Field(name, None, "")
+    }
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            None => f.write_str(self.0),
+            Some(i) if self.2.is_empty() => write!(f, "{}[{i}]", self.0),
+            Some(i) => write!(f, "{}[{i}].{}", self.0, self.2),
+        }
+    }
+}
+
 impl Check {
-    fn fail(&mut self, field: &str, value: &str, why: &str) {
+    fn fail<'a>(&mut self, field: impl Into<Field<'a>>, value: &str, why: &str) {
         if self.first.is_none() {
+            let field = field.into();
             self.first = Some(format!("field \"{field}\": {} {why}", quote(value)));
         }
     }
 
-    fn slug(&mut self, field: &str, value: &str) {
+    fn slug<'a>(&mut self, field: impl Into<Field<'a>>, value: &str) {
         if !is_slug(value) {
             self.fail(
                 field,
@@ -938,7 +960,7 @@ impl Check {
     fn slugs(&mut self, field: &str, values: &[String]) {
         self.list(field, values);
         for (i, v) in values.iter().enumerate() {
-            self.slug(&format!("{field}[{i}]"), v);
+            self.slug(Field(field, Some(i), ""), v);
         }
     }
 
@@ -952,7 +974,7 @@ impl Check {
         }
     }
 
-    fn short(&mut self, field: &str, value: &str, required: bool) {
+    fn short<'a>(&mut self, field: impl Into<Field<'a>>, value: &str, required: bool) {
         if required && value.trim().is_empty() {
             self.fail(field, value, "must not be empty");
         } else if value.len() > MAX_SHORT_BYTES {
@@ -964,7 +986,7 @@ impl Check {
         }
     }
 
-    fn opt_short(&mut self, field: &str, value: Option<&str>) {
+    fn opt_short<'a>(&mut self, field: impl Into<Field<'a>>, value: Option<&str>) {
         if let Some(v) = value {
             self.short(field, v, false);
         }
@@ -991,10 +1013,10 @@ impl Check {
     fn tags(&mut self, tags: &[String]) {
         self.list("tags", tags);
         for (i, t) in tags.iter().enumerate() {
-            self.short(&format!("tags[{i}]"), t, true);
+            self.short(Field("tags", Some(i), ""), t, true);
             if t.chars().any(char::is_control) {
                 self.fail(
-                    &format!("tags[{i}]"),
+                    Field("tags", Some(i), ""),
                     t,
                     "must not contain control characters",
                 );
@@ -1005,8 +1027,8 @@ impl Check {
     fn sources(&mut self, sources: &[Source]) {
         self.list("sources", sources);
         for (i, s) in sources.iter().enumerate() {
-            self.short(&format!("sources[{i}].outlet"), &s.outlet, true);
-            self.opt_short(&format!("sources[{i}].url"), s.url.as_deref());
+            self.short(Field("sources", Some(i), "outlet"), &s.outlet, true);
+            self.opt_short(Field("sources", Some(i), "url"), s.url.as_deref());
         }
     }
 
@@ -1503,6 +1525,28 @@ mod tests {
             .to_string();
         assert!(e.contains("missing field \"outlet\""), "{e}");
         assert!(e.contains("sources[0]"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_entry_of_a_list_is_named_with_its_index() {
+        let e = ev(r#"{"type":"statement","date":"2017","speaker":"a","text":"t","to":["b","Not A Slug"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("field \"to[1]\": \"Not A Slug\" is not a valid id"),
+            "{e}"
+        );
+        let e = ev(r#"{"type":"actor","id":"a","name":"A","kind":"person","aliases":["x"," "]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("field \"aliases[1]\": \" \" must not be empty"),
+            "{e}"
+        );
+        let e = ev(r#"{"type":"statement","date":"2017","speaker":"a","text":"t","sources":[{"outlet":"o"},{"outlet":"o","url":"%s"}]}"#.replace("%s", &"u".repeat(MAX_SHORT_BYTES + 1)).as_str())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("field \"sources[1].url\""), "{e}");
     }
 
     #[test]
