@@ -252,7 +252,8 @@ impl Source for Store {
 /// Envelopes handed to the projections as an import appends them.
 #[derive(Debug, Default)]
 pub struct Group {
-    /// Their seqs and stored lines.
+    /// Their seqs and stored lines; only those of statements, corrections
+    /// and retractions are read (the others may be left empty).
     pub lines: Vec<Record>,
     pub envelopes: Vec<Envelope>,
     /// The stored lines of the events that their corrections and

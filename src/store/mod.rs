@@ -1190,8 +1190,16 @@ impl<'s> Batch<'s> {
         }
         match self.fold.as_mut() {
             Some(fold) => {
+                // The projections keep the lines of statements and of
+                // amendments only.
+                let line = match event {
+                    Event::Statement(_) | Event::Correction(_) | Event::Retraction(_) => {
+                        raw.bytes.clone()
+                    }
+                    _ => Vec::new(),
+                };
                 fold.push(
-                    raw.bytes.clone(),
+                    line,
                     Envelope {
                         v: raw.v,
                         seq,
