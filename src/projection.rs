@@ -302,9 +302,6 @@ struct Pace {
     flush_every: usize,
     /// Most bytes of statement lines held back over a flush.
     hold_bytes: usize,
-    /// Bytes of full chunks of statements gathered before they are written
-    /// (ahead of the flush).
-    sealed_bytes: usize,
     /// Envelopes decoded together; a shorter run is read through the
     /// block cache and decoded on the spot.
     batch: usize,
@@ -313,9 +310,8 @@ struct Pace {
 impl Default for Pace {
     fn default() -> Self {
         Pace {
-            flush_every: 250_000,
+            flush_every: 100_000,
             hold_bytes: Said::HOLD_BYTES,
-            sealed_bytes: Said::SEALED_BYTES,
             batch: DECODE_BATCH,
         }
     }
@@ -422,20 +418,14 @@ struct Projector<'a> {
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
     about: BTreeMap<u64, Vec<(u64, u64)>>,
-    /// Statements by speaker, for [`P_SAID`], that do not fill a chunk yet
-    /// (with the stored last chunk): the new ones, and those held over a
-    /// flush.
+    /// Statements by speaker, for [`P_SAID`]: the new ones, and those held
+    /// over a flush because they do not fill a chunk.
     said: BTreeMap<String, Vec<Stated>>,
-    /// By speaker, the number of statements in the last chunk when it is
-    /// not full (0 when it is) and the last seq, as stored or as `sealed`
-    /// will store them.
+    /// By speaker, the number of statements and the last seq of the stored
+    /// last chunk when it is not full (0 when it is), as far as known.
     said_tails: FastMap<String, (usize, u64)>,
     /// Bytes of the lines in `said` (their briefs add a tenth or less).
     said_bytes: usize,
-    /// Chunks of statements filled since they were last written, compressed.
-    sealed: Vec<crate::store::Write>,
-    /// Their bytes.
-    sealed_bytes: usize,
     actors: FastMap<String, ActorRecord>,
     /// Lines for [`P_AMENDING`] since the last flush, by seq.
     amending: BTreeMap<u64, Vec<u8>>,
@@ -498,8 +488,6 @@ impl<'a> Projector<'a> {
             actors: FastMap::default(),
             said_tails: FastMap::default(),
             said_bytes: 0,
-            sealed: Vec::new(),
-            sealed_bytes: 0,
             amending: BTreeMap::new(),
             amends: FastMap::default(),
             handed: FastMap::default(),
@@ -513,7 +501,11 @@ impl<'a> Projector<'a> {
             self.apply(&env, &line)?;
             if let Event::Statement(s) = &env.event {
                 let brief = brief::encode(&env.id, s, &line);
-                self.state(&s.speaker, Stated { seq, line, brief })?;
+                self.said_bytes += line.len();
+                self.said
+                    .entry(s.speaker.clone())
+                    .or_default()
+                    .push(Stated { seq, line, brief });
             }
             self.buffered += 1;
             // Each flush rewrites the last chunk of every list it touches:
@@ -523,71 +515,6 @@ impl<'a> Projector<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Add a statement to its speaker's list in [`P_SAID`]: a chunk is
-    /// compressed as soon as it is full, and written with the next flush.
-    fn state(&mut self, speaker: &str, statement: Stated) -> Result<()> {
-        let (stored, stored_last) = match self.said_tails.get(speaker) {
-            Some(tail) => *tail,
-            None => {
-                let tail = Said::stored_tail(self.out, speaker)?;
-                self.said_tails.insert(speaker.to_string(), tail);
-                tail
-            }
-        };
-        if statement.seq <= stored_last {
-            // Already applied before an interrupted catch-up.
-            return Ok(());
-        }
-        self.said_bytes += statement.line.len();
-        let lines = match self.said.get_mut(speaker) {
-            Some(lines) => lines,
-            None => self.said.entry(speaker.to_string()).or_default(),
-        };
-        lines.push(statement);
-        if stored + lines.len() < Said::CHUNK {
-            return Ok(());
-        }
-        let full = std::mem::take(lines);
-        self.said_bytes -= full.iter().map(|r| r.line.len()).sum::<usize>();
-        let last = full.last().map_or(stored_last, |r| r.seq);
-        for (key, records) in self.said_chunks(speaker, stored, full)? {
-            let chunk = Said::encode(&records)?;
-            self.sealed_bytes += chunk.len();
-            self.sealed.push((key, Some(chunk)));
-        }
-        self.said_tails.insert(speaker.to_string(), (0, last));
-        if self.sealed_bytes >= self.pace.sealed_bytes {
-            // Written ahead of the flush: a run cut short before it applies
-            // these statements again, and finds them stored.
-            let writes = self.take_sealed();
-            self.out.write(P_SAID, writes)?;
-        }
-        Ok(())
-    }
-
-    /// The sealed chunks, in key order.
-    fn take_sealed(&mut self) -> Vec<crate::store::Write> {
-        let mut writes = std::mem::take(&mut self.sealed);
-        writes.sort_by(|a, b| a.0.cmp(&b.0));
-        self.sealed_bytes = 0;
-        writes
-    }
-
-    /// The chunks that add `new` statements to those of `speaker`, whose
-    /// last chunk holds `stored` of them: a new chunk when it is full, else
-    /// that chunk filled up (then read from the backend, where it is as
-    /// `said_tails` says, since nothing of this speaker is sealed since).
-    fn said_chunks(&self, speaker: &str, stored: usize, new: Vec<Stated>) -> Result<Vec<Chunk>> {
-        match new.first() {
-            None => Ok(Vec::new()),
-            Some(first) if stored == 0 => {
-                let key = [Said::base(speaker).as_slice(), &seq_key(first.seq)].concat();
-                Ok(vec![(key, new)])
-            }
-            Some(_) => Said::merge(self.out, speaker, new),
-        }
     }
 
     fn add(&mut self, space: &'static str, base: Vec<u8>, seq: u64) {
@@ -692,35 +619,43 @@ impl<'a> Projector<'a> {
     }
 
     /// The writes of the statements gathered for [`P_SAID`], and the first
-    /// seq held back, if any (see [`Self::flush`]): the chunks sealed since
-    /// the last flush, and unless they are held back, the statements that
-    /// do not fill a chunk.
+    /// seq held back, if any (see [`Self::flush`]).
     fn said_writes(&mut self, last: bool) -> Result<(Vec<crate::store::Write>, Option<u64>)> {
-        let mut writes = self.take_sealed();
-        if !last && self.said_bytes <= self.pace.hold_bytes {
-            let held_from = self
-                .said
-                .values()
-                .filter_map(|l| l.first())
-                .map(|r| r.seq)
-                .min();
-            return Ok((writes, held_from));
-        }
-        let mut partial = Vec::new();
-        for (speaker, lines) in std::mem::take(&mut self.said) {
-            let Some(last_seq) = lines.last().map(|r| r.seq) else {
+        let hold = !last && self.said_bytes <= self.pace.hold_bytes;
+        let mut chunks = Vec::new();
+        let mut held_from: Option<u64> = None;
+        let mut held_bytes = 0;
+        for (speaker, mut lines) in std::mem::take(&mut self.said) {
+            if !hold {
+                self.said_tails.remove(&speaker);
+                chunks.extend(Said::merge(self.out, &speaker, lines)?);
                 continue;
+            }
+            let (stored, stored_last) = match self.said_tails.get(&speaker) {
+                Some(t) => *t,
+                None => Said::stored_tail(self.out, &speaker)?,
             };
-            let (stored, _) = self.said_tails.get(&speaker).copied().unwrap_or_default();
-            let count = stored + lines.len();
-            partial.extend(self.said_chunks(&speaker, stored, lines)?);
-            self.said_tails
-                .insert(speaker, (count % Said::CHUNK, last_seq));
+            lines.retain(|r| r.seq > stored_last);
+            // Write what fills chunks; hold the rest.
+            let total = stored + lines.len();
+            let now = (total - total % Said::CHUNK).saturating_sub(stored);
+            let rest = lines.split_off(now);
+            let tail = match lines.last() {
+                Some(r) => (0, r.seq),
+                None => (stored, stored_last),
+            };
+            self.said_tails.insert(speaker.clone(), tail);
+            if let Some(first) = rest.first() {
+                held_from = Some(held_from.map_or(first.seq, |h| h.min(first.seq)));
+                held_bytes += rest.iter().map(|r| r.line.len()).sum::<usize>();
+                self.said.insert(speaker.clone(), rest);
+            }
+            if !lines.is_empty() {
+                chunks.extend(Said::merge(self.out, &speaker, lines)?);
+            }
         }
-        writes.extend(Said::encode_all(&partial)?);
-        writes.sort_by(|a, b| a.0.cmp(&b.0));
-        self.said_bytes = 0;
-        Ok((writes, None))
+        self.said_bytes = held_bytes;
+        Ok((Said::encode_all(&chunks)?, held_from))
     }
 
     /// Apply one envelope; `line` is its stored line.
@@ -1116,9 +1051,6 @@ impl Said {
     /// Most bytes of statement lines a catch-up holds back between its
     /// flushes (see `Projector::flush`).
     pub const HOLD_BYTES: usize = 128 << 20;
-    /// Bytes of full chunks an import or catch-up gathers before it
-    /// writes them.
-    pub const SEALED_BYTES: usize = 8 << 20;
 
     /// Records in the stored last chunk of `speaker` when it is not full
     /// (else 0), and the last seq stored.
@@ -1592,43 +1524,36 @@ mod tests {
     const ONCE: Pace = Pace {
         flush_every: usize::MAX,
         hold_bytes: usize::MAX,
-        sealed_bytes: usize::MAX,
         batch: usize::MAX,
     };
 
-    /// Paces that flush often and seldom, hold much or nothing, write full
-    /// chunks of statements ahead of the flush or with it, and read the log
-    /// through the cache or (small batches) block by block on the decoding
-    /// thread.
+    /// Paces that flush often and seldom, hold much or nothing, and read
+    /// the log through the cache or (small batches) block by block on the
+    /// decoding thread.
     const PACES: [Pace; 5] = [
         Pace {
             flush_every: 7,
             hold_bytes: usize::MAX,
-            sealed_bytes: 0,
             batch: 100,
         },
         Pace {
             flush_every: 50,
             hold_bytes: 2_000,
-            sealed_bytes: usize::MAX,
             batch: DECODE_BATCH,
         },
         Pace {
             flush_every: 13,
             hold_bytes: 0,
-            sealed_bytes: 3_000,
             batch: 300,
         },
         Pace {
             flush_every: 1,
             hold_bytes: 40_000,
-            sealed_bytes: 1_000,
             batch: 1,
         },
         Pace {
             flush_every: 200,
             hold_bytes: 10_000,
-            sealed_bytes: usize::MAX,
             batch: 512,
         },
     ];
