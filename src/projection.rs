@@ -735,8 +735,9 @@ impl<'a> Projector<'a> {
         self.amending.insert(seq, line.to_vec());
         // The target's line: handed over, or kept apart already if it was
         // amended before, else read from the log.
+        let handed = self.handed.remove(&tseq);
         if !self.amending.contains_key(&tseq) {
-            let target_line = match self.handed.remove(&tseq) {
+            let target_line = match handed {
                 Some(line) => Some(line),
                 None => match amending_line(self.out, tseq)? {
                     Some(line) => Some(line),
