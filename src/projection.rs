@@ -448,18 +448,13 @@ impl LogRead for Projector<'_> {
     /// Amendments and their targets are read from the lines gathered for
     /// [`P_AMENDING`], or stored there, rather than from their log blocks.
     fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        let stored;
-        let line = match self.amending.get(&seq) {
-            Some(line) => line,
-            None => match amending_line(self.out, seq)? {
-                Some(line) => {
-                    stored = line;
-                    &stored
-                }
-                None => return self.log.envelope_at(seq),
-            },
-        };
-        crate::store::decode_stored(line).map(Some)
+        if let Some(line) = self.amending.get(&seq) {
+            return crate::store::decode_stored(line).map(Some);
+        }
+        match amending_envelope(self.out, seq)? {
+            Some(env) => Ok(Some(env)),
+            None => self.log.envelope_at(seq),
+        }
     }
 
     fn amends_of(&self, seq: u64) -> Result<Vec<u64>> {
@@ -1226,6 +1221,13 @@ impl Said {
 /// The stored line of the correction or retraction at `seq`.
 pub fn amending_line(backend: &dyn Backend, seq: u64) -> Result<Option<Vec<u8>>> {
     backend.get(P_AMENDING, &seq_key(seq))
+}
+
+/// [`amending_line`], decoded.
+pub fn amending_envelope(backend: &dyn Backend, seq: u64) -> Result<Option<Envelope>> {
+    amending_line(backend, seq)?
+        .map(|line| crate::store::decode_stored(&line))
+        .transpose()
 }
 
 /// Every event that has a correction or a retraction.

@@ -724,9 +724,7 @@ impl SharedRead<'_> {
         if seq > self.head {
             return Ok(None);
         }
-        projection::amending_line(self.backend, seq)?
-            .map(|line| decode_stored(&line))
-            .transpose()
+        projection::amending_envelope(self.backend, seq)
     }
 }
 
