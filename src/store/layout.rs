@@ -191,6 +191,54 @@ impl IdBucket {
         Ok(None)
     }
 
+    /// A stored bucket with `changes` applied, encoded: each change sets an
+    /// id's seq (`Some`) or removes the id (`None`), and `changes` are in id
+    /// order without repeats. The bytes are those of decoding the bucket,
+    /// applying the changes to its map and encoding it again; the stored
+    /// entries and the changes are merged instead, both being in id order.
+    pub fn merged<'a>(
+        bucket: u64,
+        stored: &[u8],
+        changes: impl IntoIterator<Item = (&'a str, Option<u64>)>,
+    ) -> Result<Vec<u8>> {
+        let mut old: Vec<(&[u8], u64)> = Vec::new();
+        for entry in IdBucket::entries(bucket, stored) {
+            let (id, seq) = entry?;
+            // Ids in UTF-8 and in order, or lookups would miss them.
+            if std::str::from_utf8(id).is_err() || old.last().is_some_and(|(l, _)| *l >= id) {
+                return Err(Error::Damaged(format!(
+                    "id index bucket {bucket} is unreadable"
+                )));
+            }
+            old.push((id, seq));
+        }
+        fn put(out: &mut Vec<u8>, id: &[u8], seq: u64) {
+            varint(out, id.len() as u64);
+            out.extend_from_slice(id);
+            varint(out, seq);
+        }
+        let changes = changes.into_iter();
+        let mut out = Vec::with_capacity(stored.len() + changes.size_hint().0 * 24);
+        let mut old = old.into_iter().peekable();
+        let mut previous: Option<&str> = None;
+        for (id, change) in changes {
+            debug_assert!(previous < Some(id), "changes in id order");
+            previous = Some(id);
+            let id = id.as_bytes();
+            while let Some((o, seq)) = old.next_if(|(o, _)| *o < id) {
+                put(&mut out, o, seq);
+            }
+            old.next_if(|(o, _)| *o == id);
+            if let Some(seq) = change {
+                put(&mut out, id, seq);
+            }
+        }
+        for (o, seq) in old {
+            put(&mut out, o, seq);
+        }
+        Ok(out)
+    }
+
     /// Read a stored bucket.
     pub fn decode(bucket: u64, bytes: &[u8]) -> Result<IdBucket> {
         let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
@@ -280,6 +328,52 @@ mod tests {
         assert!(IdBucket::decode(0, &[5, b'a']).is_err());
         assert!(bucket_of("peskov") < ID_BUCKETS);
         assert_eq!(bucket_of("peskov"), bucket_of("peskov"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_merged_bucket_is_the_decoded_one_changed_and_encoded(
+            stored in proptest::collection::btree_map("[a-c]{0,3}", 0u64..1_000_000, 0..24),
+            changes in proptest::collection::btree_map(
+                "[a-c]{0,3}",
+                proptest::option::of(0u64..1_000_000),
+                0..24,
+            ),
+        ) {
+            let before = IdBucket { ids: stored };
+            let mut after = before.clone();
+            for (id, change) in &changes {
+                match change {
+                    Some(seq) => after.ids.insert(id.clone(), *seq),
+                    None => after.ids.remove(id),
+                };
+            }
+            let merged = IdBucket::merged(
+                7,
+                &before.encode(),
+                changes.iter().map(|(id, seq)| (id.as_str(), *seq)),
+            )
+            .unwrap();
+            proptest::prop_assert_eq!(merged, after.encode());
+        }
+    }
+
+    #[test]
+    fn a_bucket_out_of_order_or_cut_is_not_merged() {
+        let mut unordered = Vec::new();
+        for (id, seq) in [("b", 1), ("a", 2)] {
+            varint(&mut unordered, 1);
+            unordered.extend_from_slice(id.as_bytes());
+            varint(&mut unordered, seq);
+        }
+        let none = std::iter::empty::<(&str, Option<u64>)>;
+        for bad in [&unordered[..], &[5, b'a'], &[1, 0xff, 1]] {
+            let err = IdBucket::merged(3, bad, none()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                IdBucket::decode(3, &[0x85]).unwrap_err().to_string()
+            );
+        }
     }
 
     #[test]

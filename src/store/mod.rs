@@ -15,7 +15,7 @@ pub mod layout;
 mod sled_backend;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, PoisonError};
@@ -381,73 +381,55 @@ impl Store {
 
     /// Add ids to the index (written at once, visible when the head moves).
     fn insert_ids(&self, ids: &FastMap<Box<str>, u64>) -> Result<()> {
-        let mut by_bucket: BTreeMap<u64, Vec<(&str, u64)>> = BTreeMap::new();
-        for (id, seq) in ids {
-            by_bucket
-                .entry(layout::bucket_of(id))
-                .or_default()
-                .push((id, *seq));
-        }
-        self.update_buckets(by_bucket.into_iter().map(|(b, entries)| {
-            (
-                b,
-                Box::new(move |bucket: &mut IdBucket| {
-                    for (id, seq) in entries {
-                        bucket.ids.insert(id.to_string(), seq);
-                    }
-                }) as Box<dyn FnOnce(&mut IdBucket) + '_>,
-            )
-        }))
+        self.change_ids(ids.iter().map(|(id, seq)| (&**id, Some(*seq))))
     }
 
     /// Remove ids from the index.
     fn remove_ids(&self, ids: &[String]) -> Result<()> {
-        let mut by_bucket: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
-        for id in ids {
-            by_bucket.entry(layout::bucket_of(id)).or_default().push(id);
-        }
-        self.update_buckets(by_bucket.into_iter().map(|(b, entries)| {
-            (
-                b,
-                Box::new(move |bucket: &mut IdBucket| {
-                    for id in entries {
-                        bucket.ids.remove(id);
-                    }
-                }) as Box<dyn FnOnce(&mut IdBucket) + '_>,
-            )
-        }))
+        self.change_ids(ids.iter().map(|id| (id.as_str(), None)))
     }
 
-    fn update_buckets<'a>(
-        &self,
-        changes: impl Iterator<Item = (u64, Box<dyn FnOnce(&mut IdBucket) + 'a>)>,
-    ) -> Result<()> {
+    /// Set (`Some`) or remove (`None`) the seqs of ids in the index: each
+    /// bucket touched is rewritten once, merged with its changes.
+    fn change_ids<'a>(&self, changes: impl Iterator<Item = (&'a str, Option<u64>)>) -> Result<()> {
+        let mut changes: Vec<(u64, &str, Option<u64>)> = changes
+            .map(|(id, seq)| (layout::bucket_of(id), id, seq))
+            .collect();
+        changes.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        changes.dedup_by(|a, b| a.1 == b.1);
         let mut writes = Vec::new();
-        let mut updated = Vec::new();
-        for (b, change) in changes {
-            let mut bucket = IdBucket::decode(b, &self.stored_bucket(b)?)?;
-            change(&mut bucket);
-            let value = bucket.encode();
-            writes.push((
-                layout::bucket_key(b).to_vec(),
-                (!value.is_empty()).then(|| value.clone()),
-            ));
-            updated.push((b, Rc::new(value)));
+        let mut touched = Vec::new();
+        for bucket in changes.chunk_by(|a, b| a.0 == b.0) {
+            let b = bucket[0].0;
+            let changes = bucket.iter().map(|&(_, id, seq)| (id, seq));
+            let value = IdBucket::merged(b, &self.stored_bucket(b)?, changes)?;
+            touched.push(b);
+            writes.push((layout::bucket_key(b).to_vec(), value));
         }
         if writes.is_empty() {
             return Ok(());
         }
+        // A big import touches most buckets: keeping them all would hold
+        // the whole index in memory for nothing.
+        let kept: Vec<(u64, Rc<Vec<u8>>)> = if touched.len() <= 64 {
+            touched
+                .iter()
+                .zip(&writes)
+                .map(|(b, (_, value))| (*b, Rc::new(value.clone())))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let writes = writes
+            .into_iter()
+            .map(|(key, value)| (key, (!value.is_empty()).then_some(value)))
+            .collect();
         self.backend.write(IDS, writes)?;
         let mut cache = self.buckets.borrow_mut();
-        if updated.len() > 64 {
-            // A big import touched most buckets: keeping them all would
-            // hold the whole index in memory for nothing.
-            cache.clear();
-            return Ok(());
+        for b in &touched {
+            cache.remove(b);
         }
-        for (b, bucket) in updated {
-            cache.insert(b, bucket);
-        }
+        cache.extend(kept);
         Ok(())
     }
 
