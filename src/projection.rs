@@ -413,7 +413,11 @@ struct Projector<'a> {
     out: &'a dyn Backend,
     to: u64,
     pace: Pace,
-    postings: FastMap<(&'static str, Vec<u8>), Vec<u64>>,
+    /// New seqs by space and list, each list under its base key.
+    postings: FastMap<&'static str, FastMap<Vec<u8>, Vec<u64>>>,
+    /// Where a list's base key is put together, to look it up without
+    /// allocating one per seq.
+    base: Vec<u8>,
     /// (date order key, seq) pairs by [`Timeline`] bucket.
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
@@ -477,6 +481,7 @@ impl<'a> Projector<'a> {
             to,
             pace,
             postings: FastMap::default(),
+            base: Vec::new(),
             about: BTreeMap::new(),
             time: BTreeMap::new(),
             said: BTreeMap::new(),
@@ -497,10 +502,13 @@ impl<'a> Projector<'a> {
             if let Event::Statement(s) = &env.event {
                 let brief = brief::encode(&env.id, s, &line);
                 self.said_bytes += line.len();
-                self.said
-                    .entry(s.speaker.clone())
-                    .or_default()
-                    .push(Stated { seq, line, brief });
+                let stated = Stated { seq, line, brief };
+                match self.said.get_mut(&s.speaker) {
+                    Some(lines) => lines.push(stated),
+                    None => {
+                        self.said.insert(s.speaker.clone(), vec![stated]);
+                    }
+                }
             }
             self.buffered += 1;
             // Each flush rewrites the last chunk of every list it touches:
@@ -512,8 +520,18 @@ impl<'a> Projector<'a> {
         Ok(())
     }
 
-    fn add(&mut self, space: &'static str, base: Vec<u8>, seq: u64) {
-        self.postings.entry((space, base)).or_default().push(seq);
+    /// Add `seq` to the list of `space` whose base key `base` puts
+    /// together (after clearing the buffer it is given).
+    fn add(&mut self, space: &'static str, base: impl FnOnce(&mut Vec<u8>), seq: u64) {
+        self.base.clear();
+        base(&mut self.base);
+        let lists = self.postings.entry(space).or_default();
+        match lists.get_mut(self.base.as_slice()) {
+            Some(seqs) => seqs.push(seq),
+            None => {
+                lists.insert(self.base.clone(), vec![seq]);
+            }
+        }
     }
 
     /// Write what was gathered. The last flush of a run writes everything;
@@ -526,7 +544,14 @@ impl<'a> Projector<'a> {
     fn flush(&mut self, applied_to: u64, last: bool) -> Result<()> {
         let mut writes: BTreeMap<&'static str, Vec<crate::store::Write>> = BTreeMap::new();
         // In key order, so that sled sees sorted inserts.
-        let mut postings: Vec<_> = std::mem::take(&mut self.postings).into_iter().collect();
+        let mut postings: Vec<_> = std::mem::take(&mut self.postings)
+            .into_iter()
+            .flat_map(|(space, lists)| {
+                lists
+                    .into_iter()
+                    .map(move |(base, seqs)| ((space, base), seqs))
+            })
+            .collect();
         postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for ((space, base), seqs) in postings {
             writes
@@ -656,7 +681,8 @@ impl<'a> Projector<'a> {
     /// Apply one envelope; `line` is its stored line.
     fn apply(&mut self, env: &Envelope, line: &[u8]) -> Result<()> {
         let seq = env.seq;
-        self.add(P_TYPES, vec![type_letter(&env.event)], seq);
+        let letter = type_letter(&env.event);
+        self.add(P_TYPES, |b| b.push(letter), seq);
         match &env.event {
             Event::Actor(a) => {
                 let mut rec = match self.actors.remove(&a.id) {
@@ -772,10 +798,10 @@ impl<'a> Projector<'a> {
                 .push((key, seq));
         }
         for tag in event.tags() {
-            self.add(P_TAGS, tag_base(tag), seq);
+            self.add(P_TAGS, |b| put_tag_base(b, tag), seq);
         }
         for (role, id) in roles(event) {
-            self.add(P_INVOLVES, involves_base(id, role), seq);
+            self.add(P_INVOLVES, |b| put_involves_base(b, id, role), seq);
         }
         if let Event::Statement(s) = event {
             for about in &s.about {
@@ -817,11 +843,25 @@ pub fn roles(event: &Event) -> Vec<(Role, &str)> {
 }
 
 fn involves_base(actor: &str, role: Role) -> Vec<u8> {
-    [actor.as_bytes(), &[0, role.byte()]].concat()
+    let mut base = Vec::new();
+    put_involves_base(&mut base, actor, role);
+    base
+}
+
+fn put_involves_base(base: &mut Vec<u8>, actor: &str, role: Role) {
+    base.extend_from_slice(actor.as_bytes());
+    base.extend_from_slice(&[0, role.byte()]);
 }
 
 fn tag_base(tag: &str) -> Vec<u8> {
-    [tag.as_bytes(), &[0]].concat()
+    let mut base = Vec::new();
+    put_tag_base(&mut base, tag);
+    base
+}
+
+fn put_tag_base(base: &mut Vec<u8>, tag: &str) {
+    base.extend_from_slice(tag.as_bytes());
+    base.push(0);
 }
 
 /// The registered actor with this id.
