@@ -206,9 +206,7 @@ impl IdBucket {
             let (id, seq) = entry?;
             // Ids in UTF-8 and in order, or lookups would miss them.
             if std::str::from_utf8(id).is_err() || old.last().is_some_and(|(l, _)| *l >= id) {
-                return Err(Error::Damaged(format!(
-                    "id index bucket {bucket} is unreadable"
-                )));
+                return Err(unreadable(bucket));
             }
             old.push((id, seq));
         }
@@ -241,11 +239,12 @@ impl IdBucket {
 
     /// Read a stored bucket.
     pub fn decode(bucket: u64, bytes: &[u8]) -> Result<IdBucket> {
-        let bad = || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
         let mut ids = BTreeMap::new();
         for entry in IdBucket::entries(bucket, bytes) {
             let (id, seq) = entry?;
-            let id = std::str::from_utf8(id).map_err(|_| bad())?.to_string();
+            let id = std::str::from_utf8(id)
+                .map_err(|_| unreadable(bucket))?
+                .to_string();
             ids.insert(id, seq);
         }
         Ok(IdBucket { ids })
@@ -254,7 +253,7 @@ impl IdBucket {
     /// The `(id, seq)` entries of a stored bucket, in stored order; a
     /// damaged entry ends them with an error.
     fn entries(bucket: u64, bytes: &[u8]) -> impl Iterator<Item = Result<(&[u8], u64)>> {
-        let bad = move || Error::Damaged(format!("id index bucket {bucket} is unreadable"));
+        let bad = move || unreadable(bucket);
         let mut rest = Some(bytes);
         std::iter::from_fn(move || {
             let now = rest.take().filter(|r| !r.is_empty())?;
@@ -271,6 +270,11 @@ impl IdBucket {
             }))
         })
     }
+}
+
+/// The error for a stored id bucket that cannot be read.
+fn unreadable(bucket: u64) -> Error {
+    Error::Damaged(format!("id index bucket {bucket} is unreadable"))
 }
 
 /// Append `n` as LEB128.
