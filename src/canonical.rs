@@ -220,21 +220,39 @@ array!(
     SerializeTupleStruct::serialize_field
 );
 
+/// A key of an object being written, and where its value sits in `scratch`.
+type Entry = (std::borrow::Cow<'static, str>, Range<usize>);
+
+thread_local! {
+    /// The buffers of objects written before, kept for the next ones: an
+    /// event is a few nested objects, and an import writes millions.
+    static SPARE: std::cell::RefCell<Vec<(Vec<u8>, Vec<Entry>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many pairs of buffers [`SPARE`] keeps, deeper than any event nests,
+/// and the largest scratch buffer it keeps.
+const SPARE_KEPT: usize = 16;
+const SPARE_LARGEST: usize = 1 << 16;
+
 /// An object being written: its keys, and where each value sits in
 /// `scratch`.
 struct Object<'a> {
     out: &'a mut Vec<u8>,
     scratch: Vec<u8>,
-    entries: Vec<(std::borrow::Cow<'static, str>, Range<usize>)>,
+    entries: Vec<Entry>,
     key: Option<String>,
 }
 
 impl<'a> Object<'a> {
     fn new(out: &'a mut Vec<u8>, len: usize) -> Self {
+        let (scratch, entries) = SPARE
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_else(|| (Vec::with_capacity(64 * len), Vec::with_capacity(len)));
         Object {
             out,
-            scratch: Vec::with_capacity(64 * len),
-            entries: Vec::with_capacity(len),
+            scratch,
+            entries,
             key: None,
         }
     }
@@ -270,6 +288,15 @@ impl<'a> Object<'a> {
             self.out.extend_from_slice(&self.scratch[range.clone()]);
         }
         self.out.push(b'}');
+        let (mut scratch, mut entries) = (self.scratch, self.entries);
+        scratch.clear();
+        entries.clear();
+        SPARE.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_KEPT && scratch.capacity() <= SPARE_LARGEST {
+                spare.push((scratch, entries));
+            }
+        });
         Ok(())
     }
 }
