@@ -37,11 +37,13 @@ impl SledBackend {
     /// process to release it. `spaces` are the trees to open.
     ///
     /// sled's open writes over every free segment of its data file (10-170
-    /// MiB on a database of a million events), which the first sync of a
-    /// write must then send to the disk: with `writing`, that starts on a
-    /// thread of its own as soon as the open returns, while the caller
-    /// prepares its writes. Without, the kernel is asked to start writing
-    /// them out, since the next open syncs the file and would wait for them.
+    /// MiB on a database of a million events), and every open syncs the
+    /// file, as does the first sync of a write: both wait for those zeroes
+    /// to reach the disk. While sled opens, a thread keeps asking the kernel
+    /// to start writing them out ([`Writeback`]). Once the open returns,
+    /// with `writing`, a thread of its own syncs the file while the caller
+    /// prepares its writes; without, the kernel is asked once more to start
+    /// writing out what is left.
     pub fn open(
         path: &Path,
         spaces: &[&'static str],
@@ -56,6 +58,7 @@ impl SledBackend {
             .unwrap_or(std::time::UNIX_EPOCH);
         let mut cleaned = false;
         let segment_size = segment_size(path);
+        let watcher = Writeback::watch(path.join("db"));
         let db = loop {
             // A small page cache: the CLI opens the database on every call,
             // and most commands read a small part of it.
@@ -103,6 +106,9 @@ impl SledBackend {
                 }
             }
         };
+        if let Some(watcher) = watcher {
+            watcher.stop();
+        }
         let early = if writing {
             let file = path.join("db");
             Some(std::thread::spawn(move || File::open(file)?.sync_data()))
@@ -206,8 +212,16 @@ fn remove_unfinished_snapshots(path: &Path) -> std::io::Result<Option<usize>> {
 /// Ask the kernel to start writing out the file's dirty pages, without
 /// waiting for them (best effort: nothing depends on it).
 fn start_writeback(file: &Path) {
-    #[cfg(target_os = "linux")]
     if let Ok(f) = File::open(file) {
+        start_writeback_of(&f);
+    }
+}
+
+/// Ask the kernel to start writing out the dirty pages of `f`, without
+/// waiting for them (Linux only; elsewhere nothing).
+fn start_writeback_of(f: &File) {
+    #[cfg(target_os = "linux")]
+    {
         use std::os::fd::AsRawFd;
         // SAFETY: the descriptor is open for the whole call; the call only
         // starts writeback of the whole file (offset 0, length 0 = to the end).
@@ -216,7 +230,49 @@ fn start_writeback(file: &Path) {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = file;
+    let _ = f;
+}
+
+/// A thread that keeps asking the kernel to start writing out the data
+/// file while sled opens it, so that the zeroes sled writes over free
+/// segments are on their way to the disk before the open returns, and the
+/// syncs that follow, this command's and the next one's, wait less.
+struct Writeback {
+    stop: std::sync::Arc<AtomicBool>,
+}
+
+impl Writeback {
+    /// How long the thread sleeps between two requests.
+    const EVERY: Duration = Duration::from_micros(500);
+
+    /// Start watching `file` (on Linux; elsewhere there is nothing to ask).
+    fn watch(file: PathBuf) -> Option<Writeback> {
+        if !cfg!(target_os = "linux") {
+            return None;
+        }
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        // The thread is not waited for: a request can take a few
+        // milliseconds when the disk's queue is full, and nothing depends on
+        // it (the syncs after it report any error). Without a thread, the
+        // open is only slower.
+        std::thread::Builder::new()
+            .spawn(move || {
+                // A database being created has no file yet: nothing to send.
+                let Ok(f) = File::open(&file) else { return };
+                while !stopped.load(Ordering::Relaxed) {
+                    start_writeback_of(&f);
+                    std::thread::sleep(Self::EVERY);
+                }
+            })
+            .ok()?;
+        Some(Writeback { stop })
+    }
+
+    /// Let the thread end after its current request.
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 fn is_lock_error(e: &std::io::Error) -> bool {
