@@ -1,10 +1,11 @@
 //! The `demarche` command: parses the command line and hands each command to
 //! the library. All real work lives in the library crate.
 
+mod allocator;
 mod cli;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 fn main() {
     let code = cli::main();
