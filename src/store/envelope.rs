@@ -106,16 +106,17 @@ pub fn hash_of(v: u32, seq: u64, id: &str, recorded_at: &str, prev: &str, event:
     h.update(b"{\"event\":");
     h.update(event);
     let mut rest = Vec::with_capacity(id.len() + prev.len() + recorded_at.len() + 96);
-    rest.extend_from_slice(b",\"id\":");
-    push_json_string(&mut rest, id);
-    rest.extend_from_slice(b",\"prev\":");
-    push_json_string(&mut rest, prev);
-    rest.extend_from_slice(b",\"recorded_at\":");
-    push_json_string(&mut rest, recorded_at);
-    rest.extend_from_slice(b",\"seq\":");
-    push_number(&mut rest, seq);
-    rest.extend_from_slice(b",\"v\":");
-    push_number(&mut rest, u64::from(v));
+    push_fields(
+        &mut rest,
+        true,
+        &[
+            ("id", Json::Str(id)),
+            ("prev", Json::Str(prev)),
+            ("recorded_at", Json::Str(recorded_at)),
+            ("seq", Json::Num(seq)),
+            ("v", Json::Num(u64::from(v))),
+        ],
+    );
     rest.push(b'}');
     h.update(&rest);
     hex(&h.finalize())
@@ -135,28 +136,50 @@ pub fn envelope_line(
     let mut out = Vec::with_capacity(
         event.len() + id.len() + recorded_at.len() + prev.len() + hash.len() + 96,
     );
-    out.extend_from_slice(b"{\"v\":");
-    push_number(&mut out, u64::from(v));
-    out.extend_from_slice(b",\"seq\":");
-    push_number(&mut out, seq);
-    out.extend_from_slice(b",\"id\":");
-    push_json_string(&mut out, id);
-    out.extend_from_slice(b",\"recorded_at\":");
-    push_json_string(&mut out, recorded_at);
-    out.extend_from_slice(b",\"prev\":");
-    push_json_string(&mut out, prev);
-    out.extend_from_slice(b",\"hash\":");
-    push_json_string(&mut out, hash);
+    out.push(b'{');
+    push_fields(
+        &mut out,
+        false,
+        &[
+            ("v", Json::Num(u64::from(v))),
+            ("seq", Json::Num(seq)),
+            ("id", Json::Str(id)),
+            ("recorded_at", Json::Str(recorded_at)),
+            ("prev", Json::Str(prev)),
+            ("hash", Json::Str(hash)),
+        ],
+    );
     out.extend_from_slice(b",\"event\":");
     out.extend_from_slice(event);
     out.push(b'}');
     out
 }
 
-/// Append `s` as a JSON string, escaped as serde_json escapes it.
-fn push_json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(out, s);
+/// A field's value in an envelope.
+enum Json<'a> {
+    Str(&'a str),
+    Num(u64),
+}
+
+/// Append `"key":value` for each field, separated by commas, with one
+/// before the first when `comma`. Keys are plain ASCII; strings are escaped
+/// as serde_json escapes them.
+fn push_fields(out: &mut Vec<u8>, comma: bool, fields: &[(&str, Json)]) {
+    for (k, (key, value)) in fields.iter().enumerate() {
+        if comma || k > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        match value {
+            // Writing to a Vec cannot fail.
+            Json::Str(s) => {
+                let _ = serde_json::to_writer(&mut *out, s);
+            }
+            Json::Num(n) => push_number(out, *n),
+        }
+    }
 }
 
 /// Append `n` in decimal.
