@@ -106,9 +106,7 @@ impl SledBackend {
                 }
             }
         };
-        if let Some(watcher) = watcher {
-            watcher.stop();
-        }
+        drop(watcher);
         let early = if writing {
             let file = path.join("db");
             Some(std::thread::spawn(move || File::open(file)?.sync_data()))
@@ -257,6 +255,7 @@ impl Writeback {
         // it (the syncs after it report any error). Without a thread, the
         // open is only slower.
         std::thread::Builder::new()
+            .name("writeback".into())
             .spawn(move || {
                 // A database being created has no file yet: nothing to send.
                 let Ok(f) = File::open(&file) else { return };
@@ -268,9 +267,12 @@ impl Writeback {
             .ok()?;
         Some(Writeback { stop })
     }
+}
 
-    /// Let the thread end after its current request.
-    fn stop(self) {
+/// The thread ends after its current request once the watch is dropped,
+/// on every way out of the open.
+impl Drop for Writeback {
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
