@@ -6,9 +6,11 @@ use crate::error::{Error, Result};
 /// Most threads a pass uses.
 const MOST: usize = 4;
 
-/// How many threads [`split`] uses: one per core, at most four.
+/// How many threads [`split`] uses: one per core, at most four. Worked out
+/// once: the standard library reads the process's cgroup files each time.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(MOST))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(MOST)))
 }
 
 /// `f` over `items` split into one contiguous part per core (at most
