@@ -536,7 +536,7 @@ impl Store {
         seqs: &[u64],
         mut f: impl FnMut(u64, Option<&[u8]>) -> Result<()>,
     ) -> Result<()> {
-        let mut current: Option<(u64, Option<Block>)> = None;
+        let mut current: Option<(u64, Option<layout::Unpacked>)> = None;
         for &seq in seqs {
             if seq == 0 || seq > self.head.seq {
                 f(seq, None)?;
@@ -545,7 +545,7 @@ impl Store {
             let block = layout::block_of(seq);
             if current.as_ref().is_none_or(|(b, _)| *b != block) {
                 let read = match self.backend.get(LOG, &layout::block_key(block))? {
-                    Some(bytes) => Some(Block::decode(block, &bytes)?),
+                    Some(bytes) => Some(layout::Unpacked::decode(block, &bytes)?),
                     None => None,
                 };
                 current = Some((block, read));
