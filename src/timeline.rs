@@ -175,9 +175,11 @@ pub fn each(
         return Ok(());
     }
     // The date index is read a window at a time. Date order jumps all
-    // over the log, so the events of a window are read in log order, each
-    // block of the log once, and decoded on every core; events with a
-    // correction or a retraction are read through the view one by one.
+    // over the log, so the lines of a window are read in log order, each
+    // block of the log once, and each event is decoded as its turn comes
+    // (decoding a whole window at once on every core was slower, and took
+    // more memory); events with a correction or a retraction are read
+    // through the view one by one.
     let (_, hi) = f.range.window();
     let amended = projection::amended(backend)?;
     let mut entries = projection::timeline(backend);
