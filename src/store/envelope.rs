@@ -162,8 +162,8 @@ enum Json<'a> {
 }
 
 /// Append `"key":value` for each field, separated by commas, with one
-/// before the first when `comma`. Keys are plain ASCII; strings are escaped
-/// as serde_json escapes them.
+/// before the first when `comma`. Keys are plain ASCII; values are written
+/// as serde_json writes them.
 fn push_fields(out: &mut Vec<u8>, comma: bool, fields: &[(&str, Json)]) {
     for (k, (key, value)) in fields.iter().enumerate() {
         if comma || k > 0 {
@@ -172,30 +172,12 @@ fn push_fields(out: &mut Vec<u8>, comma: bool, fields: &[(&str, Json)]) {
         out.push(b'"');
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
-        match value {
-            // Writing to a Vec cannot fail.
-            Json::Str(s) => {
-                let _ = serde_json::to_writer(&mut *out, s);
-            }
-            Json::Num(n) => push_number(out, *n),
-        }
+        // Writing to a Vec cannot fail.
+        let _ = match value {
+            Json::Str(s) => serde_json::to_writer(&mut *out, s),
+            Json::Num(n) => serde_json::to_writer(&mut *out, n),
+        };
     }
-}
-
-/// Append `n` in decimal.
-fn push_number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// Bring an event written under schema `v` up to today's schema.
