@@ -624,6 +624,57 @@ fn an_interrupted_snapshot_does_not_keep_the_database_closed() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// The names of sled's finished snapshot files in a database.
+fn snapshots(db: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(db)
+        .unwrap()
+        .map(|item| item.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("snap.") && !name.ends_with(".generating"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_large_import_leaves_a_snapshot_and_a_small_one_does_not() {
+    // A small import: no second open.
+    let small = Db::new();
+    small.import_fixture("example.jsonl");
+    assert_eq!(snapshots(&small.path), Vec::<String>::new());
+
+    // About 24 MB of statement text, which compresses poorly: the log's
+    // blocks and the speaker's chunks each hold it.
+    let mut file = String::from(
+        "{\"type\":\"actor\",\"id\":\"verbose\",\"name\":\"Verbose\",\"kind\":\"person\"}\n",
+    );
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..24 {
+        let text: String = (0..1_000_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b"abcdefghijklmnopqrstuvwxyz  "[(state % 28) as usize])
+            })
+            .collect();
+        let line = json!({"type":"statement","id":format!("long-{i}"),"date":"2017-09-13",
+                          "speaker":"verbose","text":text});
+        file.push_str(&line.to_string());
+        file.push('\n');
+    }
+    let large = Db::new();
+    let out = large.import_str("long.jsonl", &file);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let recorded = snapshots(&large.path);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+
+    // The next open reads the same snapshot back and has nothing to add.
+    let listed = large.ok(&["said", "--by", "verbose", "--json"]);
+    assert_eq!(listed.lines().count(), 24);
+    assert_eq!(snapshots(&large.path), recorded);
+    large.ok(&["verify"]);
+}
+
 // ---------------------------------------------------------------------------
 // Concurrent writers
 

@@ -50,6 +50,12 @@ pub trait Backend: Send + Sync {
         true
     }
 
+    /// How many bytes of keys and values this process has written through
+    /// the backend.
+    fn written(&self) -> u64 {
+        0
+    }
+
     /// Set one key.
     fn put(&self, space: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.write(space, vec![(key.to_vec(), Some(value.to_vec()))])

@@ -113,6 +113,10 @@ impl Backend for FaultyBackend {
         self.inner.release()
     }
 
+    fn written(&self) -> u64 {
+        self.inner.written()
+    }
+
     fn sync(&self) -> Result<()> {
         let n = self.syncs.fetch_add(1, Ordering::SeqCst) + 1;
         if self.plan.fail_sync == Some(n) {

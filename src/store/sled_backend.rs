@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,6 +27,8 @@ pub struct SledBackend {
     synced_before: std::time::SystemTime,
     /// Whether this process wrote or created anything since the last sync.
     unsynced: AtomicBool,
+    /// Bytes of keys and values written by this process.
+    written: AtomicU64,
     /// The sync of the data file started right after the open, which the
     /// next [`Backend::sync`] waits for and whose failure it reports.
     early: Mutex<Option<JoinHandle<std::io::Result<()>>>>,
@@ -132,8 +134,28 @@ impl SledBackend {
             path: path.to_path_buf(),
             synced_before,
             unsynced: AtomicBool::new(created),
+            written: AtomicU64::new(0),
             early: Mutex::new(early),
         })
+    }
+
+    /// Open the database at `path` once more and leave it open, for a
+    /// process about to exit that has just closed it after a large write.
+    ///
+    /// sled records the place of every page (its snapshot) only while it
+    /// opens, and every open reads back the log written since the last
+    /// snapshot. After an import of a million events that is all of it:
+    /// the next command's open took 0.3 s instead of 0.05 s, and 1 s instead
+    /// of 0.2 s with a cold file cache. Opening here moves that wait into the
+    /// command that wrote. Nothing is done when another process has taken
+    /// the database meanwhile, or when the open fails: the next open reads
+    /// the log back as before.
+    pub fn record_snapshot(path: &Path) {
+        if let Ok(reopened) = SledBackend::open(path, &[], Duration::ZERO, false) {
+            // The snapshot is written and synced by the open; closing would
+            // only flush the file again.
+            std::mem::forget(reopened);
+        }
     }
 
     /// Wait for the sync started by the open, if any: an error it met
@@ -329,13 +351,16 @@ impl Backend for SledBackend {
         let tree = self.tree(space)?;
         self.unsynced.store(true, Ordering::Relaxed);
         let mut batch = sled::Batch::default();
+        let mut bytes = 0;
         for (k, v) in entries {
+            bytes += k.len() + v.as_ref().map_or(0, Vec::len);
             match v {
                 Some(v) => batch.insert(k, v),
                 None => batch.remove(k),
             }
         }
         tree.apply_batch(batch)?;
+        self.written.fetch_add(bytes as u64, Ordering::Relaxed);
         Ok(())
     }
 
@@ -376,6 +401,10 @@ impl Backend for SledBackend {
 
     fn unsynced(&self) -> bool {
         self.unsynced.load(Ordering::Relaxed)
+    }
+
+    fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 
     fn release(&self) -> Result<()> {
