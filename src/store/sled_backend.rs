@@ -149,8 +149,12 @@ impl SledBackend {
     /// of 0.2 s with a cold file cache. Opening here moves that wait into the
     /// command that wrote. Nothing is done when another process has taken
     /// the database meanwhile, or when the open fails: the next open reads
-    /// the log back as before.
+    /// the log back as before. A database gone in the meantime is not
+    /// created again.
     pub fn record_snapshot(path: &Path) {
+        if !path.join("conf").is_file() {
+            return;
+        }
         if let Ok(reopened) = SledBackend::open(path, &[], Duration::ZERO, false) {
             // The snapshot is written and synced by the open; closing would
             // only flush the file again.
