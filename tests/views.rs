@@ -1293,6 +1293,69 @@ fn actor_show_adds_relations_from_the_graph() {
     );
 }
 
+#[test]
+fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
+    // Enough events around one actor that its neighbourhood is read on
+    // several threads, with corrections and retractions among them.
+    let db = Db::new();
+    let mut lines: Vec<Value> = (0..6)
+        .map(|i| json!({"type":"actor","id":format!("a{i}"),"name":format!("Actor {i}"),"kind":"person"}))
+        .collect();
+    lines.push(json!({"type":"actor","id":"hub","name":"Hub","kind":"state"}));
+    for i in 0..240 {
+        let other = format!("a{}", i % 6);
+        let date = format!("20{:02}-{:02}-{:02}", 10 + i % 9, 1 + i % 12, 1 + i % 27);
+        lines.push(match i % 4 {
+            0 => json!({"type":"statement","id":format!("s{i}"),"date":date,"speaker":"hub",
+                        "to":[other],"text":format!("statement {i}")}),
+            1 => json!({"type":"statement","id":format!("s{i}"),"date":date,"speaker":other,
+                        "mentions":["hub"],"about":[format!("s{}", i - 1)],
+                        "stance":"confirms","text":format!("reply {i}")}),
+            2 => json!({"type":"action","id":format!("x{i}"),"date":date,"actor":other,
+                        "kind":"sanction","targets":["hub"],"summary":format!("action {i}")}),
+            _ => json!({"type":"statement","id":format!("s{i}"),"date":date,"speaker":"hub",
+                        "about":[format!("x{}", i - 1)],"stance":"denies","text":format!("denial {i}")}),
+        });
+    }
+    for i in (0..240).step_by(20) {
+        lines.push(json!({"type":"correction","target":format!("s{i}"),
+                          "set":{"to":["a5"],"date":"2009-01-02"},"reason":"another addressee"}));
+        lines
+            .push(json!({"type":"retraction","target":format!("s{}", i + 1),"reason":"withdrawn"}));
+        lines.push(json!({"type":"correction","target":format!("s{}", i + 3),
+                          "set":{"stance":"confirms"},"reason":"read again"}));
+    }
+    db.import_values("busy.jsonl", &lines);
+
+    let shown = db.json(&["actor", "show", "hub", "--json"]);
+    let mut relations: Vec<Value> = shown["relations"].as_array().expect("relations").clone();
+    let graph = db.json(&["graph", "--format", "json"]);
+    let mut touching: Vec<Value> = graph["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["source"] == "hub" || e["target"] == "hub")
+        .map(|e| {
+            let mut e = e.clone();
+            let fields = e.as_object_mut().expect("an edge object");
+            fields.remove("start");
+            fields.remove("end");
+            e
+        })
+        .collect();
+    let key = |e: &Value| e.to_string();
+    relations.sort_by_key(key);
+    touching.sort_by_key(key);
+    assert_eq!(relations, touching);
+    // What the corrections changed is there: addresses to a5, dated 2009.
+    assert!(
+        relations.iter().any(|e| e["relation"] == "address"
+            && e["target"] == "a5"
+            && e["first"] == "2009-01-02"),
+        "{relations:?}"
+    );
+}
+
 // ---- hostile labels --------------------------------------------------------
 
 const EVIL_NAME: &str = "Evil \"Quote\" \\ Back\"];\nsecond line";

@@ -552,29 +552,9 @@ impl Store {
     pub fn each_line(
         &self,
         seqs: &[u64],
-        mut f: impl FnMut(u64, Option<&[u8]>) -> Result<()>,
+        f: impl FnMut(u64, Option<&[u8]>) -> Result<()>,
     ) -> Result<()> {
-        let mut current: Option<(u64, Option<layout::Unpacked>)> = None;
-        for &seq in seqs {
-            if seq == 0 || seq > self.head.seq {
-                f(seq, None)?;
-                continue;
-            }
-            let block = layout::block_of(seq);
-            if current.as_ref().is_none_or(|(b, _)| *b != block) {
-                let read = match self.backend.get(LOG, &layout::block_key(block))? {
-                    Some(bytes) => Some(layout::Unpacked::decode(block, &bytes)?),
-                    None => None,
-                };
-                current = Some((block, read));
-            }
-            let line = current
-                .as_ref()
-                .and_then(|(_, b)| b.as_ref())
-                .and_then(|b| b.line(seq));
-            f(seq, line)?;
-        }
-        Ok(())
+        self.shared().each_line(seqs, f)
     }
 
     /// The seq of a committed event id.
@@ -718,6 +698,35 @@ pub struct SharedRead<'a> {
 }
 
 impl SharedRead<'_> {
+    /// [`Store::each_line`], from any thread.
+    pub fn each_line(
+        &self,
+        seqs: &[u64],
+        mut f: impl FnMut(u64, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
+        let mut current: Option<(u64, Option<layout::Unpacked>)> = None;
+        for &seq in seqs {
+            if seq == 0 || seq > self.head {
+                f(seq, None)?;
+                continue;
+            }
+            let block = layout::block_of(seq);
+            if current.as_ref().is_none_or(|(b, _)| *b != block) {
+                let read = match self.backend.get(LOG, &layout::block_key(block))? {
+                    Some(bytes) => Some(layout::Unpacked::decode(block, &bytes)?),
+                    None => None,
+                };
+                current = Some((block, read));
+            }
+            let line = current
+                .as_ref()
+                .and_then(|(_, b)| b.as_ref())
+                .and_then(|b| b.line(seq));
+            f(seq, line)?;
+        }
+        Ok(())
+    }
+
     /// A committed correction or retraction, or an event they target, as
     /// the projections keep it apart from the log.
     fn kept_apart(&self, seq: u64) -> Result<Option<Envelope>> {
