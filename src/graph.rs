@@ -24,7 +24,7 @@ use crate::date::{utc_day, EdtfDate, OPEN_END, OPEN_START};
 use crate::error::{Error, Result};
 use crate::event::{ActorKind, Event};
 use crate::projection::{self, ActorRecord, Role};
-use crate::store::{decode_stored, Store};
+use crate::store::{decode_stored, SharedRead, Store};
 use crate::view::{self, Current, LogRead};
 
 /// What an edge stands for.
@@ -860,33 +860,68 @@ impl RelationGraph {
                 }
             }
         }
-        // The events read, by id, to find what a statement is about.
+        // What each statement is about, and who did or said that when it
+        // was read above.
+        let mut about_start = 0;
+        let abouts: Vec<&str> = pending
+            .iter()
+            .map(|p| {
+                let about = about_ids.get(about_start..p.about_end).unwrap_or("");
+                about_start = p.about_end;
+                about
+            })
+            .collect();
         let mut by_id: Vec<u32> = (0..responsible_for.len())
             .map(|i| position(i, "events"))
             .collect::<Result<_>>()?;
         by_id.sort_unstable_by(|&x, &y| b.tables.id(x).cmp(b.tables.id(y)));
-        // Ids of events not read above (another type, or outside an
-        // actor's neighbourhood), looked up in the log once each.
-        let mut others: HashMap<String, u32> = HashMap::new();
-        let mut about_start = 0;
-        for p in pending {
-            let about = about_ids.get(about_start..p.about_end).unwrap_or("");
-            about_start = p.about_end;
-            let found = by_id
-                .binary_search_by(|&e| b.tables.id(e).cmp(about))
-                .ok()
-                .and_then(|i| by_id.get(i))
-                .and_then(|&e| responsible_for.get(e as usize).copied());
+        let found: Vec<Option<u32>> = abouts
+            .iter()
+            .map(|about| {
+                by_id
+                    .binary_search_by(|&e| b.tables.id(e).cmp(about))
+                    .ok()
+                    .and_then(|i| by_id.get(i))
+                    .and_then(|&e| responsible_for.get(e as usize).copied())
+            })
+            .collect();
+        // Events not read above (another type, or outside an actor's
+        // neighbourhood): each looked up in the log once, on every core.
+        let mut unread: Vec<&str> = abouts
+            .iter()
+            .zip(&found)
+            .filter(|(_, found)| found.is_none())
+            .map(|(about, _)| *about)
+            .collect();
+        unread.sort_unstable();
+        unread.dedup();
+        let log = store.shared();
+        let unread_by: Vec<Option<String>> =
+            crate::cores::split(&unread, NEIGHBOURS_PER_CORE, |part| {
+                part.iter()
+                    .map(|id| responsible(&log, id, opts.as_of))
+                    .collect::<Result<Vec<_>>>()
+            })?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut others: HashMap<&str, u32> = HashMap::new();
+        for ((p, about), found) in pending.iter().zip(&abouts).zip(found) {
             let who = match found {
                 Some(who) => who,
                 None => match others.get(about) {
                     Some(&who) => who,
                     None => {
-                        let who = match responsible(store, about, opts.as_of)? {
-                            Some(actor) => b.actor(&actor)?,
+                        let actor = unread
+                            .binary_search(about)
+                            .ok()
+                            .and_then(|i| unread_by.get(i))
+                            .and_then(Option::as_deref);
+                        let who = match actor {
+                            Some(actor) => b.actor(actor)?,
                             None => NONE,
                         };
-                        others.insert(about.to_string(), who);
+                        others.insert(about, who);
                         who
                     }
                 },
@@ -901,7 +936,8 @@ impl RelationGraph {
                 });
             }
         }
-        drop((by_id, responsible_for, about_ids, others));
+        drop((others, unread_by, unread, abouts, by_id, responsible_for));
+        drop(about_ids);
         b.finish(seqs, |id| node_as_of(store, id, opts.as_of))
     }
 
@@ -1171,11 +1207,11 @@ impl RelationGraph {
 /// The actor (of an action) or speaker (of a statement) of the event with
 /// this id, as it stood at `as_of`; `None` for a retracted event or an
 /// event of another type.
-fn responsible(store: &Store, id: &str, as_of: u64) -> Result<Option<String>> {
-    let Some(seq) = store.seq_of(id)? else {
+fn responsible(log: &SharedRead<'_>, id: &str, as_of: u64) -> Result<Option<String>> {
+    let Some(seq) = log.seq_of(id)? else {
         return Ok(None);
     };
-    let Some(cur) = view::current(store, seq, as_of)? else {
+    let Some(cur) = view::current(log, seq, as_of)? else {
         return Ok(None);
     };
     Ok(match cur {

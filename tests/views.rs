@@ -1317,6 +1317,27 @@ fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
                         "about":[format!("x{}", i - 1)],"stance":"denies","text":format!("denial {i}")}),
         });
     }
+    // Responses of the hub to events outside its neighbourhood, some of
+    // them retracted or given another actor.
+    for k in 0..80 {
+        let (actor, target) = (format!("a{}", k % 6), format!("a{}", (k + 1) % 6));
+        lines.push(
+            json!({"type":"action","id":format!("far{k}"),"date":"2015-05-05","actor":actor,
+                          "kind":"visit","targets":[target],"summary":format!("far action {k}")}),
+        );
+        lines.push(
+            json!({"type":"statement","id":format!("on-far{k}"),"date":"2015-05-06",
+                          "speaker":"hub","about":[format!("far{k}")],"stance":"criticizes",
+                          "text":format!("on far action {k}")}),
+        );
+    }
+    for k in (0..80).step_by(7) {
+        lines.push(
+            json!({"type":"retraction","target":format!("far{k}"),"reason":"never happened"}),
+        );
+        lines.push(json!({"type":"correction","target":format!("far{}", k + 1),
+                          "set":{"actor":"a0"},"reason":"another actor"}));
+    }
     for i in (0..240).step_by(20) {
         lines.push(json!({"type":"correction","target":format!("s{i}"),
                           "set":{"to":["a5"],"date":"2009-01-02"},"reason":"another addressee"}));
@@ -1347,7 +1368,13 @@ fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
     relations.sort_by_key(key);
     touching.sort_by_key(key);
     assert_eq!(relations, touching);
-    // What the corrections changed is there: addresses to a5, dated 2009.
+    // What the corrections changed is there: addresses to a5, dated 2009,
+    // and responses to far actions now by a0.
+    let to_a0 = relations
+        .iter()
+        .find(|e| e["relation"] == "response" && e["target"] == "a0" && e["label"] == "criticizes")
+        .expect("responses to a0");
+    assert!(to_a0["count"].as_u64().unwrap() > 80 / 6, "{to_a0}");
     assert!(
         relations.iter().any(|e| e["relation"] == "address"
             && e["target"] == "a5"

@@ -727,6 +727,16 @@ impl SharedRead<'_> {
         Ok(())
     }
 
+    /// [`Store::seq_of`], from any thread.
+    pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
+        let bucket = layout::bucket_of(id);
+        let stored = self
+            .backend
+            .get(IDS, &layout::bucket_key(bucket))?
+            .unwrap_or_default();
+        Ok(IdBucket::find(bucket, &stored, id)?.filter(|s| *s <= self.head))
+    }
+
     /// A committed correction or retraction, or an event they target, as
     /// the projections keep it apart from the log.
     fn kept_apart(&self, seq: u64) -> Result<Option<Envelope>> {
