@@ -84,6 +84,15 @@ const NONE: u32 = u32::MAX;
 /// block read and an unpacking, about a quarter of a millisecond.
 const NEIGHBOURS_PER_CORE: usize = 64;
 
+/// How [`RelationGraph::build_from`] reads its events.
+enum Reading<'a> {
+    /// Nearly every event of the log; these are the amended ones.
+    Whole(&'a HashSet<u64>),
+    /// An actor's neighbourhood, with the lines of some of its events
+    /// already at hand, by seq.
+    Around(HashMap<u64, &'a [u8]>),
+}
+
 /// A table position as the `u32` the graph stores; an error past what fits.
 fn position(n: usize, what: &str) -> Result<u32> {
     u32::try_from(n)
@@ -728,7 +737,7 @@ impl RelationGraph {
         // Reading every event, it is cheaper to list the amended ones once
         // than to look up the amendments of each.
         let amended = projection::amended(backend)?;
-        Self::build_from(store, seqs, opts, Some(&amended))
+        Self::build_from(store, seqs, opts, Reading::Whole(&amended))
     }
 
     /// Build only what touches one actor: the events that involve it, and
@@ -741,17 +750,30 @@ impl RelationGraph {
         for seq in projection::involving(backend, actor, &[Role::Speaker, Role::Actor])? {
             seqs.extend(projection::about(backend, seq)?);
         }
-        Self::build_from(store, seqs, opts, None)
+        // The actor's own statements are kept, line and all, in its chunks
+        // of statements: a few reads there instead of one block each.
+        let chunks = projection::Said::chunks_from(backend, actor, 0..u64::MAX)?;
+        let unpacked: Vec<Vec<u8>> = chunks
+            .iter()
+            .map(|chunk| projection::Said::unpack(chunk))
+            .collect::<Result<_>>()?;
+        drop(chunks);
+        let mut held = HashMap::new();
+        for raw in &unpacked {
+            for record in projection::Said::records(raw) {
+                let (seq, line, _) = record?;
+                held.insert(seq, line);
+            }
+        }
+        Self::build_from(store, seqs, opts, Reading::Around(held))
     }
 
-    /// Build from the events at `seqs`. `amended`, when given, holds every
-    /// seq that has a correction or retraction; the others are read without
-    /// looking up their amendments.
+    /// Build from the events at `seqs`, read as `reading` says.
     fn build_from(
         store: &Store,
         mut seqs: Vec<u64>,
         opts: &GraphOptions,
-        amended: Option<&HashSet<u64>>,
+        reading: Reading<'_>,
     ) -> Result<RelationGraph> {
         seqs.sort_unstable();
         seqs.dedup();
@@ -825,10 +847,10 @@ impl RelationGraph {
             }
             Ok(())
         };
-        match amended {
+        match reading {
             // Reading (nearly) every event: block by block, straight from
             // the log, amendments looked up only for the amended.
-            Some(amended) => store.each_line(&seqs, |seq, line| {
+            Reading::Whole(amended) => store.each_line(&seqs, |seq, line| {
                 let cur = match line {
                     None => None,
                     Some(_) if amended.contains(&seq) => view::current(store, seq, opts.as_of)?,
@@ -836,26 +858,39 @@ impl RelationGraph {
                 };
                 visit(cur)
             })?,
-            // A neighbourhood: a few events in each of many blocks, read
-            // block by block on every core, amendments looked up for each.
-            None => {
+            // A neighbourhood: the lines held already, and a few events in
+            // each of many blocks, read block by block on every core;
+            // amendments looked up for each.
+            Reading::Around(held) => {
                 let log = store.shared();
-                let read = crate::cores::split(&seqs, NEIGHBOURS_PER_CORE, |part| {
-                    let mut read = Vec::with_capacity(part.len());
-                    log.each_line(part, |seq, line| {
-                        let cur = match line {
-                            None => None,
-                            Some(line) if log.amends_of(seq)?.is_empty() => {
-                                Some(view::unamended(decode_stored(line)?))
-                            }
-                            Some(_) => view::current(&log, seq, opts.as_of)?,
-                        };
-                        read.push(cur);
-                        Ok(())
-                    })?;
-                    Ok(read)
-                })?;
-                for cur in read.into_iter().flatten() {
+                let current = |seq: u64, line: Option<&[u8]>| -> Result<Option<Current>> {
+                    Ok(match line {
+                        None => None,
+                        Some(line) if log.amends_of(seq)?.is_empty() => {
+                            Some(view::unamended(decode_stored(line)?))
+                        }
+                        Some(_) => view::current(&log, seq, opts.as_of)?,
+                    })
+                };
+                let (kept, unread): (Vec<u64>, Vec<u64>) =
+                    seqs.iter().partition(|seq| held.contains_key(seq));
+                let mut read: Vec<(u64, Option<Current>)> =
+                    crate::cores::split(&unread, NEIGHBOURS_PER_CORE, |part| {
+                        let mut read = Vec::with_capacity(part.len());
+                        log.each_line(part, |seq, line| {
+                            read.push((seq, current(seq, line)?));
+                            Ok(())
+                        })?;
+                        Ok(read)
+                    })?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                for seq in kept {
+                    read.push((seq, current(seq, held.get(&seq).copied())?));
+                }
+                read.sort_unstable_by_key(|(seq, _)| *seq);
+                for (_, cur) in read {
                     visit(cur)?;
                 }
             }

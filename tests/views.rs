@@ -1338,6 +1338,12 @@ fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
         lines.push(json!({"type":"correction","target":format!("far{}", k + 1),
                           "set":{"actor":"a0"},"reason":"another actor"}));
     }
+    // A statement of the hub given to another speaker, and one of
+    // another speaker given to the hub.
+    lines.push(
+        json!({"type":"correction","target":"s4","set":{"speaker":"a2"},"reason":"a2 said it"}),
+    );
+    lines.push(json!({"type":"correction","target":"s9","set":{"speaker":"hub"},"reason":"the hub said it"}));
     for i in (0..240).step_by(20) {
         lines.push(json!({"type":"correction","target":format!("s{i}"),
                           "set":{"to":["a5"],"date":"2009-01-02"},"reason":"another addressee"}));

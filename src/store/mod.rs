@@ -749,12 +749,13 @@ impl SharedRead<'_> {
 
 impl LogRead for SharedRead<'_> {
     fn envelope_at(&self, seq: u64) -> Result<Option<Envelope>> {
-        if seq > self.head {
-            return Ok(None);
-        }
-        line_in(seq, |no| read_block(self.backend, no))?
-            .map(|line| decode_stored(&line))
-            .transpose()
+        // The line is found in its unpacked block, not copied out.
+        let mut env = None;
+        self.each_line(&[seq], |_, line| {
+            env = line.map(decode_stored).transpose()?;
+            Ok(())
+        })?;
+        Ok(env)
     }
 
     fn amendment_at(&self, seq: u64) -> Result<Option<Envelope>> {
