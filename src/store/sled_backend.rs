@@ -312,24 +312,27 @@ fn entry(r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry> {
     Ok((k.to_vec(), v.to_vec()))
 }
 
-/// fsync every file below `dir` modified since `since`, then the
-/// directory itself. A large database holds thousands of blob files that
-/// never change once written; an fsync costs a device flush even for a
-/// clean file, so those are left alone.
+/// fsync every file below `dir` modified since `since`, and every
+/// directory an entry came into or left since then. A large database holds
+/// thousands of blob files that never change once written, in a directory
+/// that rarely changes; an fsync costs a device flush even for a clean
+/// file, so those are left alone. So are sled's finished snapshots: sled
+/// syncs each before renaming it into place.
 fn sync_dir(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
+    let modified = |m: std::fs::Metadata| m.modified().map_or(true, |t| t >= since);
     for item in std::fs::read_dir(dir)? {
         let item = item?;
         let path = item.path();
         let ty = item.file_type()?;
         if ty.is_dir() {
             sync_dir(&path, since)?;
-        } else if ty.is_file() {
+        } else if ty.is_file() && !is_finished_snapshot(&item.file_name()) {
             // sled replaces snapshot files as it goes: one that vanished
             // between listing and syncing has nothing left to sync. The
             // time is read without opening the file: a large database has
             // a thousand blob files, and few of them change.
             let changed = match item.metadata() {
-                Ok(m) => m.modified().map_or(true, |t| t >= since),
+                Ok(m) => modified(m),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
@@ -343,7 +346,20 @@ fn sync_dir(dir: &Path, since: std::time::SystemTime) -> std::io::Result<()> {
             }
         }
     }
-    File::open(dir)?.sync_all()
+    // A directory's time moves when an entry is created, removed or
+    // renamed in it.
+    if std::fs::metadata(dir).map_or(true, modified) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Whether `name` is one of sled's snapshot files, complete and in place
+/// (`snap.` and the log position in hex; `.generating` while written).
+fn is_finished_snapshot(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix("snap."))
+        .is_some_and(|lsn| !lsn.is_empty() && lsn.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 impl Backend for SledBackend {
@@ -431,5 +447,28 @@ impl Backend for SledBackend {
             self.unsynced.store(true, Ordering::SeqCst);
         }
         synced
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_finished_snapshots_are_left_to_sled() {
+        for name in ["snap.0000000057D3D3C6", "snap.E1805347"] {
+            assert!(is_finished_snapshot(std::ffi::OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "snap.0000000057D751D6.generating",
+            "snap.",
+            "snap.xyz",
+            "db",
+            "conf",
+            "blobs",
+            "1234",
+        ] {
+            assert!(!is_finished_snapshot(std::ffi::OsStr::new(name)), "{name}");
+        }
     }
 }
