@@ -23,9 +23,10 @@ use serde::Serialize;
 use crate::date::{utc_day, EdtfDate, OPEN_END, OPEN_START};
 use crate::error::{Error, Result};
 use crate::event::{ActorKind, Event};
+use crate::projection::outline::{Outline, Outlines, Unpacked};
 use crate::projection::{self, ActorRecord, Role};
-use crate::store::{decode_stored, SharedRead, Store};
-use crate::view::{self, Current, LogRead};
+use crate::store::{SharedRead, Store};
+use crate::view::{self, Current};
 
 /// What an edge stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -80,17 +81,29 @@ pub struct Node {
 /// with no actor or speaker.
 const NONE: u32 = u32::MAX;
 
-/// Events of a neighbourhood worth a thread of their own: each costs a
-/// block read and an unpacking, about a quarter of a millisecond.
+/// Reads worth a thread of their own (events of a neighbourhood, the
+/// actors of a graph): each costs a value read from sled, some tens of
+/// microseconds.
 const NEIGHBOURS_PER_CORE: usize = 64;
 
-/// How [`RelationGraph::build_from`] reads its events.
-enum Reading<'a> {
-    /// Nearly every event of the log; these are the amended ones.
-    Whole(&'a HashSet<u64>),
-    /// An actor's neighbourhood, with the lines of some of its events
-    /// already at hand, by seq.
-    Around(HashMap<u64, &'a [u8]>),
+/// What the graph reads of an event, as it stood at the moment asked about.
+enum Seen<'a> {
+    /// Not in the log: a placeholder that nothing links to.
+    Missing,
+    /// Retracted, or of a type that makes no relation: its id.
+    Inert(&'a str),
+    Outline(Outline<'a>),
+}
+
+impl<'a> Seen<'a> {
+    /// What the graph reads of an event as [`view::current`] gives it.
+    fn of(cur: Option<&'a Current>) -> Seen<'a> {
+        match cur {
+            None => Seen::Missing,
+            Some(c) if c.retracted.is_some() => Seen::Inert(&c.id),
+            Some(c) => Outline::of(&c.id, &c.event).map_or(Seen::Inert(&c.id), Seen::Outline),
+        }
+    }
 }
 
 /// A table position as the `u32` the graph stores; an error past what fits.
@@ -542,44 +555,49 @@ impl Builder {
         Ok(at)
     }
 
-    /// The position of a date in the table, added if new ([`NONE`] for
-    /// `None`). Dates are found by a hash of their text; should two texts
-    /// share a hash, the second is stored again each time, which changes
-    /// nothing but the table's size.
-    fn date(&mut self, date: Option<&EdtfDate>) -> Result<u32> {
-        let Some(date) = date else {
+    /// The position of a date, given as written, in the table, added if
+    /// new ([`NONE`] for `None`). Dates are found by a hash of their text;
+    /// should two texts share a hash, the second is stored again each time,
+    /// which changes nothing but the table's size.
+    fn date(&mut self, date: Option<&str>) -> Result<u32> {
+        let Some(text) = date else {
             return Ok(NONE);
         };
         let mut hasher = std::hash::DefaultHasher::new();
-        date.as_str().hash(&mut hasher);
+        text.hash(&mut hasher);
         let key = hasher.finish();
         let known = self.dates.get(&key).copied();
         if let Some(at) = known {
-            if self
-                .tables
-                .date(at)
-                .is_some_and(|d| d.as_str() == date.as_str())
-            {
+            if self.tables.date(at).is_some_and(|d| d.as_str() == text) {
                 return Ok(at);
             }
         }
+        let parsed = EdtfDate::parse(text)
+            .map_err(|e| Error::Damaged(format!("the stored date {text:?} is unreadable: {e}")))?;
         let at = position(self.tables.dates.len(), "dates")?;
-        self.tables.date_texts.push_str(date.as_str());
+        self.tables.date_texts.push_str(text);
         let end = position(self.tables.date_texts.len(), "date texts")?;
-        self.tables.dates.push(DateEntry::of(date, end));
+        self.tables.dates.push(DateEntry::of(&parsed, end));
         if known.is_none() {
             self.dates.insert(key, at);
         }
         Ok(at)
     }
 
-    /// Set the time an event covers.
-    fn span(&mut self, event: u32, start: Option<&EdtfDate>, end: Option<&EdtfDate>) -> Result<()> {
-        let span = [self.date(start)?, self.date(end)?];
+    /// Whether the time from the date at `start` to the one at `end` (open
+    /// where [`NONE`]) meets the window `lo..=hi`.
+    fn meets(&self, start: u32, end: u32, lo: i64, hi: i64) -> bool {
+        let bound = |at: u32| self.tables.dates.get(at as usize);
+        let from = bound(start).map_or(OPEN_START, |d| d.earliest);
+        let until = bound(end).map_or(OPEN_END, |d| d.latest);
+        until >= lo && from <= hi
+    }
+
+    /// Set the time an event covers, as positions of dates.
+    fn span(&mut self, event: u32, start: u32, end: u32) {
         if let Some(s) = self.tables.spans.get_mut(event as usize) {
-            *s = span;
+            *s = [start, end];
         }
-        Ok(())
     }
 
     fn actor(&mut self, id: &str) -> Result<u32> {
@@ -617,7 +635,7 @@ impl Builder {
     fn finish(
         self,
         seqs: Vec<u64>,
-        mut node_of: impl FnMut(&str) -> Result<Node>,
+        node_of: impl Fn(&str) -> Result<Node> + Sync,
     ) -> Result<RelationGraph> {
         let Builder {
             mut tables,
@@ -683,8 +701,9 @@ impl Builder {
             index: BTreeMap::new(),
             tables: Arc::default(),
         };
-        for id in ids {
-            let ix = g.graph.add_node(node_of(&id)?);
+        let nodes = crate::cores::map(&ids, NEIGHBOURS_PER_CORE, |id| node_of(id))?;
+        for (id, node) in ids.into_iter().zip(nodes) {
+            let ix = g.graph.add_node(node);
             g.index.insert(id, ix);
         }
         let total = position(tables.contributions.len(), "contributions")?;
@@ -720,7 +739,9 @@ struct Pending {
     event: u32,
     speaker: u32,
     stance: u32,
-    /// Where the id it is about ends in the list of such ids.
+    /// The seq of the event it is about, 0 when not known: then its id
+    /// ends at `about_end` in the list of such ids.
+    target: u64,
     about_end: usize,
 }
 
@@ -729,15 +750,7 @@ impl RelationGraph {
     /// events in `opts.range`. Retracted events are left out, corrections
     /// applied.
     pub fn build(store: &Store, opts: &GraphOptions) -> Result<RelationGraph> {
-        let backend = store.backend();
-        let mut seqs = Vec::new();
-        for letter in [b'f', b's', b'x'] {
-            seqs.extend(projection::of_type(backend, letter)?);
-        }
-        // Reading every event, it is cheaper to list the amended ones once
-        // than to look up the amendments of each.
-        let amended = projection::amended(backend)?;
-        Self::build_from(store, seqs, opts, Reading::Whole(&amended))
+        Self::build_from(store, None, opts)
     }
 
     /// Build only what touches one actor: the events that involve it, and
@@ -750,34 +763,22 @@ impl RelationGraph {
         for seq in projection::involving(backend, actor, &[Role::Speaker, Role::Actor])? {
             seqs.extend(projection::about(backend, seq)?);
         }
-        // The actor's own statements are kept, line and all, in its chunks
-        // of statements: a few reads there instead of one block each.
-        let chunks = projection::Said::chunks_from(backend, actor, 0..u64::MAX)?;
-        let unpacked: Vec<Vec<u8>> = chunks
-            .iter()
-            .map(|chunk| projection::Said::unpack(chunk))
-            .collect::<Result<_>>()?;
-        drop(chunks);
-        let mut held = HashMap::new();
-        for raw in &unpacked {
-            for record in projection::Said::records(raw) {
-                let (seq, line, _) = record?;
-                held.insert(seq, line);
-            }
-        }
-        Self::build_from(store, seqs, opts, Reading::Around(held))
-    }
-
-    /// Build from the events at `seqs`, read as `reading` says.
-    fn build_from(
-        store: &Store,
-        mut seqs: Vec<u64>,
-        opts: &GraphOptions,
-        reading: Reading<'_>,
-    ) -> Result<RelationGraph> {
         seqs.sort_unstable();
         seqs.dedup();
-        seqs.truncate(seqs.partition_point(|&s| s <= opts.as_of));
+        Self::build_from(store, Some(seqs), opts)
+    }
+
+    /// Build from the statements, actions and affiliations at `seqs`
+    /// (ascending; `None`: all of them). Each is read from its outline as
+    /// logged, or as it stood at `opts.as_of` when it has been amended.
+    fn build_from(
+        store: &Store,
+        seqs: Option<Vec<u64>>,
+        opts: &GraphOptions,
+    ) -> Result<RelationGraph> {
+        let backend = store.backend();
+        let amended = projection::amended(backend)?;
+        let log = store.shared();
         let (lo, hi) = opts.range.window();
         let mut b = Builder::default();
         // Per event read: its actor or speaker (NONE: neither, or retracted).
@@ -786,117 +787,154 @@ impl RelationGraph {
         // actor of what they are about is known.
         let mut pending: Vec<Pending> = Vec::new();
         let mut about_ids = String::new();
-        let mut visit = |cur: Option<Current>| -> Result<()> {
-            let Some(cur) = cur else {
-                // Not in the log: a placeholder that nothing links to.
-                b.event("")?;
-                responsible_for.push(NONE);
-                return Ok(());
-            };
-            let ev = b.event(&cur.id)?;
-            if cur.retracted.is_some() {
-                responsible_for.push(NONE);
-                return Ok(());
-            }
-            match &cur.event {
-                Event::Affiliation(a) => {
+        let mut visit = |seen: Seen<'_>| -> Result<()> {
+            let outline = match seen {
+                Seen::Missing => {
+                    b.event("")?;
                     responsible_for.push(NONE);
-                    let from = a.from.as_ref().map_or(OPEN_START, EdtfDate::earliest);
-                    let until = a.until.as_ref().map_or(OPEN_END, EdtfDate::latest);
-                    if until < lo || from > hi {
-                        return Ok(());
-                    }
-                    b.span(ev, a.from.as_ref(), a.until.as_ref())?;
-                    b.link(&a.actor, &a.org, Relation::Affiliation, &a.role, ev)?;
+                    return Ok(());
                 }
-                Event::Action(x) => {
-                    responsible_for.push(b.actor(&x.actor)?);
-                    if x.date.within(&opts.range).is_none() {
-                        return Ok(());
-                    }
-                    b.span(ev, Some(&x.date), Some(&x.date))?;
-                    for t in &x.targets {
-                        b.link(&x.actor, t, Relation::Action, &x.kind, ev)?;
+                Seen::Inert(id) => {
+                    b.event(id)?;
+                    responsible_for.push(NONE);
+                    return Ok(());
+                }
+                Seen::Outline(outline) => outline,
+            };
+            let ev = b.event(outline.id())?;
+            match outline {
+                Outline::Affiliation {
+                    actor,
+                    org,
+                    role,
+                    from,
+                    until,
+                    ..
+                } => {
+                    responsible_for.push(NONE);
+                    let (from, until) = (b.date(from)?, b.date(until)?);
+                    if b.meets(from, until, lo, hi) {
+                        b.span(ev, from, until);
+                        b.link(actor, org, Relation::Affiliation, role, ev)?;
                     }
                 }
-                Event::Statement(s) => {
-                    let speaker = b.actor(&s.speaker)?;
+                Outline::Action {
+                    date,
+                    actor,
+                    kind,
+                    targets,
+                    ..
+                } => {
+                    responsible_for.push(b.actor(actor)?);
+                    let at = b.date(Some(date))?;
+                    if b.meets(at, at, lo, hi) {
+                        b.span(ev, at, at);
+                        for t in targets {
+                            b.link(actor, t, Relation::Action, kind, ev)?;
+                        }
+                    }
+                }
+                Outline::Statement {
+                    date,
+                    speaker: speaker_id,
+                    stance,
+                    to,
+                    mentions,
+                    about,
+                    about_seqs,
+                    ..
+                } => {
+                    let speaker = b.actor(speaker_id)?;
                     responsible_for.push(speaker);
-                    if s.date.within(&opts.range).is_none() {
+                    let at = b.date(Some(date))?;
+                    if !b.meets(at, at, lo, hi) {
                         return Ok(());
                     }
-                    b.span(ev, Some(&s.date), Some(&s.date))?;
-                    for t in &s.to {
-                        b.link(&s.speaker, t, Relation::Address, "", ev)?;
+                    b.span(ev, at, at);
+                    for t in to {
+                        b.link(speaker_id, t, Relation::Address, "", ev)?;
                     }
-                    for m in &s.mentions {
-                        b.link(&s.speaker, m, Relation::Mention, "", ev)?;
+                    for m in mentions {
+                        b.link(speaker_id, m, Relation::Mention, "", ev)?;
                     }
-                    let stance = b.label(s.stance.map(|st| st.as_str()).unwrap_or(""))?;
-                    for about in &s.about {
-                        about_ids.push_str(about);
+                    let stance = b.label(stance.map(|st| st.as_str()).unwrap_or(""))?;
+                    for (i, about) in about.iter().enumerate() {
+                        let target = about_seqs.get(i).copied().unwrap_or(0);
+                        if target == 0 {
+                            about_ids.push_str(about);
+                        }
                         pending.push(Pending {
                             event: ev,
                             speaker,
                             stance,
+                            target,
                             about_end: about_ids.len(),
                         });
                     }
                 }
-                _ => responsible_for.push(NONE),
             }
             Ok(())
         };
-        match reading {
-            // Reading (nearly) every event: block by block, straight from
-            // the log, amendments looked up only for the amended.
-            Reading::Whole(amended) => store.each_line(&seqs, |seq, line| {
-                let cur = match line {
-                    None => None,
-                    Some(_) if amended.contains(&seq) => view::current(store, seq, opts.as_of)?,
-                    Some(line) => Some(view::unamended(decode_stored(line)?)),
-                };
-                visit(cur)
-            })?,
-            // A neighbourhood: the lines held already, and a few events in
-            // each of many blocks, read block by block on every core;
-            // amendments looked up for each.
-            Reading::Around(held) => {
-                let log = store.shared();
-                let current = |seq: u64, line: Option<&[u8]>| -> Result<Option<Current>> {
-                    Ok(match line {
-                        None => None,
-                        Some(line) if log.amends_of(seq)?.is_empty() => {
-                            Some(view::unamended(decode_stored(line)?))
+        let read = match seqs {
+            // Every event, bucket by bucket in log order.
+            None => {
+                let mut read = Vec::new();
+                for item in backend.scan_prefix(projection::P_OUTLINE, b"") {
+                    let (_, value) = item?;
+                    let bucket = Outlines::unpack(&value)?;
+                    for record in bucket.records() {
+                        let (seq, record) = record?;
+                        if seq > opts.as_of {
+                            break;
                         }
-                        Some(_) => view::current(&log, seq, opts.as_of)?,
-                    })
-                };
-                let (kept, unread): (Vec<u64>, Vec<u64>) =
-                    seqs.iter().partition(|seq| held.contains_key(seq));
-                let mut read: Vec<(u64, Option<Current>)> =
-                    crate::cores::split(&unread, NEIGHBOURS_PER_CORE, |part| {
-                        let mut read = Vec::with_capacity(part.len());
-                        log.each_line(part, |seq, line| {
-                            read.push((seq, current(seq, line)?));
-                            Ok(())
-                        })?;
-                        Ok(read)
+                        if amended.contains(&seq) {
+                            visit(Seen::of(view::current(store, seq, opts.as_of)?.as_ref()))?;
+                        } else {
+                            visit(Seen::Outline(Outline::read(record)?))?;
+                        }
+                        read.push(seq);
+                    }
+                }
+                read
+            }
+            // A neighbourhood: the buckets that hold it read on every
+            // core, and the amended events as they stood.
+            Some(mut seqs) => {
+                seqs.truncate(seqs.partition_point(|&s| s <= opts.as_of));
+                let (changed, plain): (Vec<u64>, Vec<u64>) =
+                    seqs.iter().partition(|seq| amended.contains(seq));
+                let buckets: Vec<Unpacked> =
+                    crate::cores::split(&plain, NEIGHBOURS_PER_CORE, |part| {
+                        Outlines::buckets(backend, part)
                     })?
                     .into_iter()
                     .flatten()
                     .collect();
-                for seq in kept {
-                    read.push((seq, current(seq, held.get(&seq).copied())?));
+                let mut records: HashMap<u64, &[u8]> = HashMap::with_capacity(plain.len());
+                for bucket in &buckets {
+                    for record in bucket.records() {
+                        let (seq, record) = record?;
+                        records.insert(seq, record);
+                    }
                 }
-                read.sort_unstable_by_key(|(seq, _)| *seq);
-                for (_, cur) in read {
-                    visit(cur)?;
+                let currents = crate::cores::map(&changed, NEIGHBOURS_PER_CORE, |&seq| {
+                    view::current(&log, seq, opts.as_of)
+                })?;
+                let mut currents = currents.iter();
+                for &seq in &seqs {
+                    if amended.contains(&seq) {
+                        visit(Seen::of(currents.next().and_then(Option::as_ref)))?;
+                    } else {
+                        let record = records.get(&seq).ok_or_else(|| no_outline(seq))?;
+                        visit(Seen::Outline(Outline::read(record)?))?;
+                    }
                 }
+                seqs
             }
-        }
-        // What each statement is about, and who did or said that when it
-        // was read above.
+        };
+        let seqs = read;
+        // The events the statements are about: their seqs as recorded in
+        // the outlines, or (for statements read as amended) found by id.
         let mut about_start = 0;
         let abouts: Vec<&str> = pending
             .iter()
@@ -906,49 +944,53 @@ impl RelationGraph {
                 about
             })
             .collect();
-        let mut by_id: Vec<u32> = (0..responsible_for.len())
-            .map(|i| position(i, "events"))
-            .collect::<Result<_>>()?;
-        by_id.sort_unstable_by(|&x, &y| b.tables.id(x).cmp(b.tables.id(y)));
-        let found: Vec<Option<u32>> = abouts
+        let mut by_id: Vec<&str> = pending
             .iter()
-            .map(|about| {
-                by_id
-                    .binary_search_by(|&e| b.tables.id(e).cmp(about))
+            .zip(&abouts)
+            .filter(|(p, _)| p.target == 0)
+            .map(|(_, about)| *about)
+            .collect();
+        by_id.sort_unstable();
+        by_id.dedup();
+        let log = store.shared();
+        let id_seqs = crate::cores::map(&by_id, NEIGHBOURS_PER_CORE, |id| log.seq_of(id))?;
+        let targets: Vec<Option<u64>> = pending
+            .iter()
+            .zip(&abouts)
+            .map(|(p, about)| match p.target {
+                0 => by_id
+                    .binary_search(about)
                     .ok()
-                    .and_then(|i| by_id.get(i))
-                    .and_then(|&e| responsible_for.get(e as usize).copied())
+                    .and_then(|i| id_seqs.get(i).copied().flatten()),
+                seq => Some(seq),
             })
             .collect();
-        // Events not read above (another type, or outside an actor's
-        // neighbourhood): each looked up in the log once, on every core.
-        let mut unread: Vec<&str> = abouts
+        // Who did or said each: found among the events read, else (another
+        // type, or outside an actor's neighbourhood) looked up once, on
+        // every core.
+        let mut unread: Vec<u64> = targets
             .iter()
-            .zip(&found)
-            .filter(|(_, found)| found.is_none())
-            .map(|(about, _)| *about)
+            .flatten()
+            .filter(|t| seqs.binary_search(t).is_err())
+            .copied()
             .collect();
         unread.sort_unstable();
         unread.dedup();
-        let log = store.shared();
-        let unread_by: Vec<Option<String>> =
-            crate::cores::split(&unread, NEIGHBOURS_PER_CORE, |part| {
-                part.iter()
-                    .map(|id| responsible(&log, id, opts.as_of))
-                    .collect::<Result<Vec<_>>>()
-            })?
-            .into_iter()
-            .flatten()
-            .collect();
-        let mut others: HashMap<&str, u32> = HashMap::new();
-        for ((p, about), found) in pending.iter().zip(&abouts).zip(found) {
-            let who = match found {
-                Some(who) => who,
-                None => match others.get(about) {
+        let unread_by = crate::cores::map(&unread, NEIGHBOURS_PER_CORE, |&seq| {
+            responsible(&log, &amended, seq, opts.as_of)
+        })?;
+        let mut others: HashMap<u64, u32> = HashMap::new();
+        for (p, target) in pending.iter().zip(targets) {
+            let Some(target) = target else {
+                continue;
+            };
+            let who = match seqs.binary_search(&target) {
+                Ok(i) => responsible_for.get(i).copied().unwrap_or(NONE),
+                Err(_) => match others.get(&target) {
                     Some(&who) => who,
                     None => {
                         let actor = unread
-                            .binary_search(about)
+                            .binary_search(&target)
                             .ok()
                             .and_then(|i| unread_by.get(i))
                             .and_then(Option::as_deref);
@@ -956,7 +998,7 @@ impl RelationGraph {
                             Some(actor) => b.actor(actor)?,
                             None => NONE,
                         };
-                        others.insert(about, who);
+                        others.insert(target, who);
                         who
                     }
                 },
@@ -971,9 +1013,9 @@ impl RelationGraph {
                 });
             }
         }
-        drop((others, unread_by, unread, abouts, by_id, responsible_for));
-        drop(about_ids);
-        b.finish(seqs, |id| node_as_of(store, id, opts.as_of))
+        drop((others, unread_by, unread, abouts, by_id, id_seqs));
+        drop((about_ids, responsible_for, pending));
+        b.finish(seqs, |id| node_as_of(&log, id, opts.as_of))
     }
 
     /// The underlying petgraph graph; read its edges through [`Self::edge`].
@@ -1239,35 +1281,45 @@ impl RelationGraph {
     }
 }
 
-/// The actor (of an action) or speaker (of a statement) of the event with
-/// this id, as it stood at `as_of`; `None` for a retracted event or an
-/// event of another type.
-fn responsible(log: &SharedRead<'_>, id: &str, as_of: u64) -> Result<Option<String>> {
-    let Some(seq) = log.seq_of(id)? else {
+/// The actor (of an action) or speaker (of a statement) of the event at
+/// `seq`, as it stood at `as_of`; `None` for a retracted event or an event
+/// of another type. `amended` holds the seqs of amended events.
+fn responsible(
+    log: &SharedRead<'_>,
+    amended: &HashSet<u64>,
+    seq: u64,
+    as_of: u64,
+) -> Result<Option<String>> {
+    if seq > as_of {
+        return Ok(None);
+    }
+    if amended.contains(&seq) {
+        let cur = view::current(log, seq, as_of)?;
+        return Ok(match Seen::of(cur.as_ref()) {
+            Seen::Outline(o) => o.responsible().map(str::to_string),
+            Seen::Missing | Seen::Inert(_) => None,
+        });
+    }
+    // Other types have no outline.
+    let Some(bucket) = Outlines::bucket(log.backend(), seq)? else {
         return Ok(None);
     };
-    let Some(cur) = view::current(log, seq, as_of)? else {
-        return Ok(None);
-    };
-    Ok(match cur {
-        Current {
-            retracted: Some(_), ..
-        } => None,
-        Current {
-            event: Event::Action(a),
-            ..
-        } => Some(a.actor),
-        Current {
-            event: Event::Statement(s),
-            ..
-        } => Some(s.speaker),
-        _ => None,
+    Ok(match bucket.find(seq)? {
+        Some(record) => Outline::read(record)?.responsible().map(str::to_string),
+        None => None,
     })
 }
 
+/// The error for an event the graph reads whose outline is not stored.
+fn no_outline(seq: u64) -> Error {
+    Error::Damaged(format!(
+        "seq {seq}: its outline is missing from the projections (run `demarche rebuild`)"
+    ))
+}
+
 /// An actor's profile merged from its registrations up to `as_of`.
-pub fn actor_as_of(store: &Store, id: &str, as_of: u64) -> Result<Option<ActorRecord>> {
-    let Some(rec) = store.actor(id)? else {
+pub fn actor_as_of(log: &SharedRead<'_>, id: &str, as_of: u64) -> Result<Option<ActorRecord>> {
+    let Some(rec) = projection::actor(log.backend(), id)? else {
         return Ok(None);
     };
     if rec.registrations.iter().all(|s| *s <= as_of) {
@@ -1277,7 +1329,7 @@ pub fn actor_as_of(store: &Store, id: &str, as_of: u64) -> Result<Option<ActorRe
     // earlier ones the way the projection merges them.
     let mut out: Option<ActorRecord> = None;
     for &seq in rec.registrations.iter().filter(|s| **s <= as_of) {
-        let Some(cur) = view::current(store, seq, as_of)? else {
+        let Some(cur) = view::current(log, seq, as_of)? else {
             continue;
         };
         let Event::Actor(a) = cur.event else {
@@ -1314,8 +1366,8 @@ pub fn actor_as_of(store: &Store, id: &str, as_of: u64) -> Result<Option<ActorRe
     Ok(out)
 }
 
-fn node_as_of(store: &Store, id: &str, as_of: u64) -> Result<Node> {
-    let rec = actor_as_of(store, id, as_of)?.ok_or_else(|| {
+fn node_as_of(log: &SharedRead<'_>, id: &str, as_of: u64) -> Result<Node> {
+    let rec = actor_as_of(log, id, as_of)?.ok_or_else(|| {
         Error::Damaged(format!(
             "actor \"{id}\" is referred to but not registered (run `demarche verify`)"
         ))
@@ -1433,13 +1485,12 @@ mod tests {
                 events.insert(c.1, *c);
             }
         }
-        let date = |s: Option<&str>| s.map(|s| EdtfDate::parse(s).expect("date"));
         let mut position_of = HashMap::new();
         let seqs: Vec<u64> = events.keys().copied().collect();
         for (seq, (id, _, start, end)) in events {
             let ev = b.event(id).expect("event");
-            b.span(ev, date(start).as_ref(), date(end).as_ref())
-                .expect("span");
+            let (start, end) = (b.date(start).expect("date"), b.date(end).expect("date"));
+            b.span(ev, start, end);
             position_of.insert(seq, ev);
         }
         for e in &edges {

@@ -20,6 +20,9 @@ use crate::store::{key_seq, missing, seq_key, Backend, Envelope, Store};
 use crate::view::{self, LogRead};
 
 pub mod brief;
+pub mod outline;
+
+use outline::{Outline, Outlines};
 
 /// "applied" → last seq applied; "version" → [`VERSION`] of the layout.
 pub const P_META: &str = "p_meta";
@@ -50,9 +53,14 @@ pub const P_TYPES: &str = "p_types";
 /// chunks, so that "what did X say" reads a few values (see [`Said`]).
 pub const P_SAID: &str = "p_said";
 
+/// What the relation graph reads of each statement, action and
+/// affiliation as logged, in buckets of consecutive seqs (see [`outline`]).
+pub const P_OUTLINE: &str = "p_outline";
+
 /// Every projection space.
 pub const SPACES: &[&str] = &[
-    P_SAID, P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_AMENDING, P_ABOUT, P_TIME, P_TAGS, P_TYPES,
+    P_SAID, P_OUTLINE, P_META, P_ACTORS, P_INVOLVES, P_AMENDS, P_AMENDING, P_ABOUT, P_TIME, P_TAGS,
+    P_TYPES,
 ];
 
 const APPLIED: &[u8] = b"applied";
@@ -64,7 +72,7 @@ const VERSION_KEY: &[u8] = b"version";
 const FOLDING: &[u8] = b"folding";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
-pub const VERSION: &[u8] = b"6";
+pub const VERSION: &[u8] = b"7";
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -422,6 +430,8 @@ struct Projector<'a> {
     time: BTreeMap<u64, Vec<([u8; 17], u64)>>,
     /// (event, statement about it) pairs by [`About`] bucket.
     about: BTreeMap<u64, Vec<(u64, u64)>>,
+    /// (seq, outline record) pairs by [`Outlines`] bucket.
+    outlines: BTreeMap<u64, Vec<(u64, Vec<u8>)>>,
     /// Statements by speaker, for [`P_SAID`]: the new ones, and those held
     /// over a flush because they do not fill a chunk.
     said: BTreeMap<String, Vec<Stated>>,
@@ -483,6 +493,7 @@ impl<'a> Projector<'a> {
             postings: FastMap::default(),
             base: Vec::new(),
             about: BTreeMap::new(),
+            outlines: BTreeMap::new(),
             time: BTreeMap::new(),
             said: BTreeMap::new(),
             actors: FastMap::default(),
@@ -581,6 +592,9 @@ impl<'a> Projector<'a> {
             )?;
             writes.entry(P_TIME).or_default().push(write);
         }
+        if !self.outlines.is_empty() {
+            writes.insert(P_OUTLINE, self.outline_writes()?);
+        }
         if !self.amending.is_empty() {
             writes.entry(P_AMENDING).or_default().extend(
                 std::mem::take(&mut self.amending)
@@ -636,6 +650,29 @@ impl<'a> Projector<'a> {
         self.out.release()?;
         self.buffered = 0;
         Ok(())
+    }
+
+    /// The writes of the outlines gathered, each bucket merged with what is
+    /// stored of it (an event applied again is kept once). Buckets past the
+    /// last one stored are new: nothing to read.
+    fn outline_writes(&mut self) -> Result<Vec<crate::store::Write>> {
+        let stored_last = self
+            .out
+            .last(P_OUTLINE)?
+            .and_then(|(key, _)| key_seq(&key, false));
+        let mut writes = Vec::with_capacity(self.outlines.len());
+        for (bucket, mut records) in std::mem::take(&mut self.outlines) {
+            let key = seq_key(bucket);
+            if stored_last.is_some_and(|last| bucket <= last) {
+                if let Some(stored) = self.out.get(P_OUTLINE, &key)? {
+                    records.extend(Outlines::decode(&stored)?);
+                    records.sort_by_key(|(seq, _)| *seq);
+                    records.dedup_by_key(|(seq, _)| *seq);
+                }
+            }
+            writes.push((key.to_vec(), Some(Outlines::encode(&records)?)));
+        }
+        Ok(writes)
     }
 
     /// The writes of the statements gathered for [`P_SAID`], and the first
@@ -735,7 +772,19 @@ impl<'a> Projector<'a> {
             }
             Event::Correction(c) => self.amend(&c.target, seq, line, b'c', true)?,
             Event::Retraction(r) => self.amend(&r.target, seq, line, b'r', false)?,
-            event => self.index(seq, event)?,
+            event => {
+                let about = self.about_seqs(event)?;
+                if let Some(mut outline) = Outline::of(&env.id, event) {
+                    outline.set_about_seqs(&about);
+                    let mut record = Vec::with_capacity(96);
+                    outline.encode(&mut record);
+                    self.outlines
+                        .entry(seq / Outlines::BUCKET)
+                        .or_default()
+                        .push((seq, record));
+                }
+                self.index(seq, event, &about)?;
+            }
         }
         Ok(())
     }
@@ -783,13 +832,29 @@ impl<'a> Projector<'a> {
                 }
             }
             if let Some(cur) = view::current(self, root, seq)? {
-                self.index(root, &cur.event)?;
+                let about = self.about_seqs(&cur.event)?;
+                self.index(root, &cur.event, &about)?;
             }
         }
         Ok(())
     }
 
-    fn index(&mut self, seq: u64, event: &Event) -> Result<()> {
+    /// The seqs of the events a statement is about, 0 for one not in the
+    /// log (events are recorded before they are referred to, so none
+    /// should be); empty for other events.
+    fn about_seqs(&self, event: &Event) -> Result<Vec<u64>> {
+        match event {
+            Event::Statement(s) => s
+                .about
+                .iter()
+                .map(|about| Ok(self.log.seq_of(about)?.unwrap_or(0)))
+                .collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Index `event` at `seq`; `about` are its [`Self::about_seqs`].
+    fn index(&mut self, seq: u64, event: &Event, about: &[u64]) -> Result<()> {
         if let Some(date) = event.date() {
             let key = date.order_key().to_bytes();
             self.time
@@ -803,15 +868,11 @@ impl<'a> Projector<'a> {
         for (role, id) in roles(event) {
             self.add(P_INVOLVES, |b| put_involves_base(b, id, role), seq);
         }
-        if let Event::Statement(s) = event {
-            for about in &s.about {
-                if let Some(t) = self.log.seq_of(about)? {
-                    self.about
-                        .entry(t / About::BUCKET)
-                        .or_default()
-                        .push((t, seq));
-                }
-            }
+        for &t in about.iter().filter(|&&t| t != 0) {
+            self.about
+                .entry(t / About::BUCKET)
+                .or_default()
+                .push((t, seq));
         }
         Ok(())
     }

@@ -41,7 +41,7 @@ impl Names {
         for rec in store.actors()? {
             if rec.registrations.iter().all(|s| *s <= as_of) {
                 actors.push(rec);
-            } else if let Some(r) = crate::graph::actor_as_of(store, &rec.id, as_of)? {
+            } else if let Some(r) = crate::graph::actor_as_of(&store.shared(), &rec.id, as_of)? {
                 actors.push(r);
             }
         }

@@ -71,7 +71,7 @@ pub struct Brief<'a> {
 impl<'a> Brief<'a> {
     /// Read a brief written by [`encode`] for `line`.
     pub fn read(bytes: &'a [u8], line: &'a [u8]) -> Result<Brief<'a>> {
-        let mut r = Reader(bytes);
+        let mut r = Reader::new(bytes, WHAT);
         let brief = Brief {
             id: r.str()?,
             date: r.str()?,
@@ -104,7 +104,7 @@ impl<'a> Brief<'a> {
             tags: r.list()?,
             outlets: r.list()?,
         };
-        if r.0.is_empty() {
+        if r.is_done() {
             Ok(brief)
         } else {
             Err(damaged())
@@ -128,12 +128,14 @@ fn index_of<T: PartialEq>(all: &[T], wanted: T) -> u8 {
     all.iter().position(|x| *x == wanted).unwrap_or(0) as u8
 }
 
-fn put(out: &mut Vec<u8>, s: &str) {
+/// Write `s` as its length and bytes.
+pub(super) fn put(out: &mut Vec<u8>, s: &str) {
     varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_list<'s>(out: &mut Vec<u8>, items: impl Iterator<Item = &'s str>, count: usize) {
+/// Write `count` strings as the count and each string.
+pub(super) fn put_list<'s>(out: &mut Vec<u8>, items: impl Iterator<Item = &'s str>, count: usize) {
     varint(out, count as u64);
     for item in items {
         put(out, item);
@@ -141,39 +143,65 @@ fn put_list<'s>(out: &mut Vec<u8>, items: impl Iterator<Item = &'s str>, count: 
 }
 
 fn damaged() -> Error {
-    Error::Damaged("a stored statement brief is unreadable".into())
+    Reader::new(&[], WHAT).damaged()
 }
 
-struct Reader<'a>(&'a [u8]);
+const WHAT: &str = "statement brief";
+
+/// Reads back what [`put`] and [`put_list`] wrote; any inconsistency is a
+/// damaged value, named by what it was.
+pub(super) struct Reader<'a> {
+    bytes: &'a [u8],
+    what: &'static str,
+}
 
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8> {
-        let (&b, rest) = self.0.split_first().ok_or_else(damaged)?;
-        self.0 = rest;
+    pub(super) fn new(bytes: &'a [u8], what: &'static str) -> Reader<'a> {
+        Reader { bytes, what }
+    }
+
+    pub(super) fn damaged(&self) -> Error {
+        Error::Damaged(format!("a stored {} is unreadable", self.what))
+    }
+
+    /// Whether everything was read.
+    pub(super) fn is_done(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub(super) fn byte(&mut self) -> Result<u8> {
+        let (&b, rest) = self.bytes.split_first().ok_or_else(|| self.damaged())?;
+        self.bytes = rest;
         Ok(b)
     }
 
-    fn len(&mut self) -> Result<usize> {
-        let (n, rest) = read_varint(self.0).ok_or_else(damaged)?;
-        self.0 = rest;
-        usize::try_from(n).map_err(|_| damaged())
+    pub(super) fn len(&mut self) -> Result<usize> {
+        let (n, rest) = read_varint(self.bytes).ok_or_else(|| self.damaged())?;
+        self.bytes = rest;
+        usize::try_from(n).map_err(|_| self.damaged())
     }
 
-    fn str(&mut self) -> Result<&'a str> {
+    pub(super) fn seq(&mut self) -> Result<u64> {
+        let (n, rest) = read_varint(self.bytes).ok_or_else(|| self.damaged())?;
+        self.bytes = rest;
+        Ok(n)
+    }
+
+    pub(super) fn str(&mut self) -> Result<&'a str> {
         let len = self.len()?;
-        if len > self.0.len() {
-            return Err(damaged());
+        if len > self.bytes.len() {
+            return Err(self.damaged());
         }
-        let (s, rest) = self.0.split_at(len);
-        self.0 = rest;
-        std::str::from_utf8(s).map_err(|_| damaged())
+        let (s, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        std::str::from_utf8(s).map_err(|_| self.damaged())
     }
 
-    fn list(&mut self) -> Result<Vec<&'a str>> {
+    pub(super) fn list(&mut self) -> Result<Vec<&'a str>> {
         let count = self.len()?;
         // Every string takes at least its length byte.
-        if count > self.0.len() {
-            return Err(damaged());
+        if count > self.bytes.len() {
+            return Err(self.damaged());
         }
         (0..count).map(|_| self.str()).collect()
     }

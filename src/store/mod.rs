@@ -698,6 +698,11 @@ pub struct SharedRead<'a> {
 }
 
 impl SharedRead<'_> {
+    /// The backend read, for the projections kept beside the log.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend
+    }
+
     /// [`Store::each_line`], from any thread.
     pub fn each_line(
         &self,
