@@ -750,13 +750,13 @@ impl RelationGraph {
     /// events in `opts.range`. Retracted events are left out, corrections
     /// applied.
     pub fn build(store: &Store, opts: &GraphOptions) -> Result<RelationGraph> {
-        Self::build_from(store, None, opts)
+        Self::build_from(store, None, opts, None)
     }
 
-    /// Build only what touches one actor: the events that involve it, and
-    /// the statements about its own statements and actions. Its edges (see
-    /// [`Self::edges_of`]) are exactly those of the full graph, at the cost
-    /// of reading only its events.
+    /// Build only the edges of one actor and their other ends, from the
+    /// events that involve it and the statements about its own statements
+    /// and actions. Its edges (see [`Self::edges_of`]) are exactly those of
+    /// the full graph, at the cost of reading only its events.
     pub fn build_for(store: &Store, actor: &str, opts: &GraphOptions) -> Result<RelationGraph> {
         let backend = store.backend();
         let mut seqs = projection::involving(backend, actor, &Role::ALL)?;
@@ -765,16 +765,18 @@ impl RelationGraph {
         }
         seqs.sort_unstable();
         seqs.dedup();
-        Self::build_from(store, Some(seqs), opts)
+        Self::build_from(store, Some(seqs), opts, Some(actor))
     }
 
     /// Build from the statements, actions and affiliations at `seqs`
-    /// (ascending; `None`: all of them). Each is read from its outline as
-    /// logged, or as it stood at `opts.as_of` when it has been amended.
+    /// (ascending; `None`: all of them), keeping only the edges of `only`
+    /// when given. Each event is read from its outline as logged, or as it
+    /// stood at `opts.as_of` when it has been amended.
     fn build_from(
         store: &Store,
         seqs: Option<Vec<u64>>,
         opts: &GraphOptions,
+        only: Option<&str>,
     ) -> Result<RelationGraph> {
         let backend = store.backend();
         let amended = projection::amended(backend)?;
@@ -1012,6 +1014,10 @@ impl RelationGraph {
                     event: p.event,
                 });
             }
+        }
+        if let Some(actor) = only {
+            let at = b.actors.positions.get(actor).copied().unwrap_or(NONE);
+            b.links.retain(|l| l.from == at || l.to == at);
         }
         drop((others, unread_by, unread, abouts, by_id, id_seqs));
         drop((about_ids, responsible_for, pending));
