@@ -760,9 +760,11 @@ impl RelationGraph {
     pub fn build_for(store: &Store, actor: &str, opts: &GraphOptions) -> Result<RelationGraph> {
         let backend = store.backend();
         let mut seqs = projection::involving(backend, actor, &Role::ALL)?;
-        for seq in projection::involving(backend, actor, &[Role::Speaker, Role::Actor])? {
-            seqs.extend(projection::about(backend, seq)?);
-        }
+        let own = projection::involving(backend, actor, &[Role::Speaker, Role::Actor])?;
+        let about = crate::cores::map(&own, NEIGHBOURS_PER_CORE, |&seq| {
+            projection::about(backend, seq)
+        })?;
+        seqs.extend(about.into_iter().flatten());
         seqs.sort_unstable();
         seqs.dedup();
         Self::build_from(store, Some(seqs), opts, Some(actor))

@@ -281,7 +281,7 @@ pub struct Unpacked {
 
 impl Outlines {
     /// Consecutive seqs per bucket.
-    pub const BUCKET: u64 = 32;
+    pub const BUCKET: u64 = 64;
 
     /// The key of the bucket holding `seq`.
     pub fn key(seq: u64) -> [u8; 8] {
