@@ -28,8 +28,11 @@ use outline::{Outline, Outlines};
 pub const P_META: &str = "p_meta";
 /// actor id → [`ActorRecord`] (JSON).
 pub const P_ACTORS: &str = "p_actors";
-/// Posting lists (see [`Postings`]) of the events that involve an actor,
-/// keyed by actor id, 0, role.
+/// A posting list (see [`Postings`]) per actor, keyed by actor id, 0, of
+/// the events that involve it: each entry is the seq shifted left by
+/// [`ROLE_BITS`], the role's number in the bits below. One list per actor
+/// rather than per role keeps sled's table of pages, and so every open,
+/// small.
 pub const P_INVOLVES: &str = "p_involves";
 /// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an
 /// event; and under [`AMENDED`], the seqs of every event that has one, as
@@ -72,7 +75,10 @@ const VERSION_KEY: &[u8] = b"version";
 const FOLDING: &[u8] = b"folding";
 /// The layout of the projections. Projections written with another layout
 /// are dropped and replayed from the log on the next catch-up.
-pub const VERSION: &[u8] = b"7";
+pub const VERSION: &[u8] = b"8";
+
+/// Bits of a [`P_INVOLVES`] entry that hold the role.
+const ROLE_BITS: u32 = 3;
 
 /// How an actor takes part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,16 +100,10 @@ pub enum Role {
 }
 
 impl Role {
-    fn byte(self) -> u8 {
-        match self {
-            Role::Speaker => b'S',
-            Role::Actor => b'A',
-            Role::Target => b'T',
-            Role::Addressee => b'O',
-            Role::Mention => b'M',
-            Role::Member => b'F',
-            Role::Org => b'G',
-        }
+    /// The role's number in [`Role::ALL`], kept in the low bits of the
+    /// entries of [`P_INVOLVES`].
+    fn code(self) -> u64 {
+        Role::ALL.iter().position(|r| *r == self).unwrap_or(0) as u64
     }
 
     /// Every role.
@@ -866,7 +866,11 @@ impl<'a> Projector<'a> {
             self.add(P_TAGS, |b| put_tag_base(b, tag), seq);
         }
         for (role, id) in roles(event) {
-            self.add(P_INVOLVES, |b| put_involves_base(b, id, role), seq);
+            self.add(
+                P_INVOLVES,
+                |b| put_involves_base(b, id),
+                seq << ROLE_BITS | role.code(),
+            );
         }
         for &t in about.iter().filter(|&&t| t != 0) {
             self.about
@@ -903,15 +907,15 @@ pub fn roles(event: &Event) -> Vec<(Role, &str)> {
         .collect()
 }
 
-fn involves_base(actor: &str, role: Role) -> Vec<u8> {
+fn involves_base(actor: &str) -> Vec<u8> {
     let mut base = Vec::new();
-    put_involves_base(&mut base, actor, role);
+    put_involves_base(&mut base, actor);
     base
 }
 
-fn put_involves_base(base: &mut Vec<u8>, actor: &str, role: Role) {
+fn put_involves_base(base: &mut Vec<u8>, actor: &str) {
     base.extend_from_slice(actor.as_bytes());
-    base.extend_from_slice(&[0, role.byte()]);
+    base.push(0);
 }
 
 fn tag_base(tag: &str) -> Vec<u8> {
@@ -965,15 +969,13 @@ pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 /// Events that involve `actor` in one of `roles`, ascending, without
 /// repeats (candidates: re-check).
 pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<Vec<u64>> {
-    let mut out = Vec::new();
-    for role in roles {
-        out.extend(Postings::read(
-            backend,
-            P_INVOLVES,
-            &involves_base(actor, *role),
-        )?);
-    }
-    out.sort_unstable();
+    let wanted = roles.iter().fold(0u8, |bits, r| bits | 1 << r.code());
+    let mut out: Vec<u64> = Postings::read(backend, P_INVOLVES, &involves_base(actor))?
+        .into_iter()
+        .filter(|entry| wanted & 1 << (entry & ((1 << ROLE_BITS) - 1)) != 0)
+        .map(|entry| entry >> ROLE_BITS)
+        .collect();
+    // Ascending already: an event with several roles repeats its seq.
     out.dedup();
     Ok(out)
 }
