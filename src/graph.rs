@@ -879,17 +879,17 @@ impl RelationGraph {
             }
             Ok(())
         };
-        let read = match seqs {
+        let seqs = match seqs {
             // Every event, bucket by bucket in log order.
             None => {
                 let mut read = Vec::new();
-                for item in backend.scan_prefix(projection::P_OUTLINE, b"") {
+                'scan: for item in backend.scan_prefix(projection::P_OUTLINE, b"") {
                     let (_, value) = item?;
                     let bucket = Outlines::unpack(&value)?;
                     for record in bucket.records() {
                         let (seq, record) = record?;
                         if seq > opts.as_of {
-                            break;
+                            break 'scan;
                         }
                         if amended.contains(&seq) {
                             visit(Seen::of(view::current(store, seq, opts.as_of)?.as_ref()))?;
@@ -936,7 +936,6 @@ impl RelationGraph {
                 seqs
             }
         };
-        let seqs = read;
         // The events the statements are about: their seqs as recorded in
         // the outlines, or (for statements read as amended) found by id.
         let mut about_start = 0;
@@ -956,7 +955,6 @@ impl RelationGraph {
             .collect();
         by_id.sort_unstable();
         by_id.dedup();
-        let log = store.shared();
         let id_seqs = crate::cores::map(&by_id, NEIGHBOURS_PER_CORE, |id| log.seq_of(id))?;
         let targets: Vec<Option<u64>> = pending
             .iter()
@@ -983,29 +981,23 @@ impl RelationGraph {
         let unread_by = crate::cores::map(&unread, NEIGHBOURS_PER_CORE, |&seq| {
             responsible(&log, &amended, seq, opts.as_of)
         })?;
-        let mut others: HashMap<u64, u32> = HashMap::new();
         for (p, target) in pending.iter().zip(targets) {
             let Some(target) = target else {
                 continue;
             };
             let who = match seqs.binary_search(&target) {
                 Ok(i) => responsible_for.get(i).copied().unwrap_or(NONE),
-                Err(_) => match others.get(&target) {
-                    Some(&who) => who,
-                    None => {
-                        let actor = unread
-                            .binary_search(&target)
-                            .ok()
-                            .and_then(|i| unread_by.get(i))
-                            .and_then(Option::as_deref);
-                        let who = match actor {
-                            Some(actor) => b.actor(actor)?,
-                            None => NONE,
-                        };
-                        others.insert(target, who);
-                        who
+                Err(_) => {
+                    let actor = unread
+                        .binary_search(&target)
+                        .ok()
+                        .and_then(|i| unread_by.get(i))
+                        .and_then(Option::as_deref);
+                    match actor {
+                        Some(actor) => b.actor(actor)?,
+                        None => NONE,
                     }
-                },
+                }
             };
             if who != NONE {
                 b.links.push(Link {
@@ -1021,7 +1013,7 @@ impl RelationGraph {
             let at = b.actors.positions.get(actor).copied().unwrap_or(NONE);
             b.links.retain(|l| l.from == at || l.to == at);
         }
-        drop((others, unread_by, unread, abouts, by_id, id_seqs));
+        drop((unread_by, unread, abouts, by_id, id_seqs));
         drop((about_ids, responsible_for, pending));
         b.finish(seqs, |id| node_as_of(&log, id, opts.as_of))
     }
