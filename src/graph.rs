@@ -759,8 +759,9 @@ impl RelationGraph {
     /// the full graph, at the cost of reading only its events.
     pub fn build_for(store: &Store, actor: &str, opts: &GraphOptions) -> Result<RelationGraph> {
         let backend = store.backend();
-        let mut seqs = projection::involving(backend, actor, &Role::ALL)?;
-        let own = projection::involving(backend, actor, &[Role::Speaker, Role::Actor])?;
+        let involving = projection::Involving::read(backend, actor)?;
+        let mut seqs = involving.of(&Role::ALL);
+        let own = involving.of(&[Role::Speaker, Role::Actor]);
         let about = crate::cores::map(&own, NEIGHBOURS_PER_CORE, |&seq| {
             projection::about(backend, seq)
         })?;

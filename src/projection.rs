@@ -103,7 +103,15 @@ impl Role {
     /// The role's number in [`Role::ALL`], kept in the low bits of the
     /// entries of [`P_INVOLVES`].
     fn code(self) -> u64 {
-        Role::ALL.iter().position(|r| *r == self).unwrap_or(0) as u64
+        match self {
+            Role::Speaker => 0,
+            Role::Actor => 1,
+            Role::Target => 2,
+            Role::Addressee => 3,
+            Role::Mention => 4,
+            Role::Member => 5,
+            Role::Org => 6,
+        }
     }
 
     /// Every role.
@@ -969,15 +977,32 @@ pub fn about(backend: &dyn Backend, seq: u64) -> Result<Vec<u64>> {
 /// Events that involve `actor` in one of `roles`, ascending, without
 /// repeats (candidates: re-check).
 pub fn involving(backend: &dyn Backend, actor: &str, roles: &[Role]) -> Result<Vec<u64>> {
-    let wanted = roles.iter().fold(0u8, |bits, r| bits | 1 << r.code());
-    let mut out: Vec<u64> = Postings::read(backend, P_INVOLVES, &involves_base(actor))?
-        .into_iter()
-        .filter(|entry| wanted & 1 << (entry & ((1 << ROLE_BITS) - 1)) != 0)
-        .map(|entry| entry >> ROLE_BITS)
-        .collect();
-    // Ascending already: an event with several roles repeats its seq.
-    out.dedup();
-    Ok(out)
+    Ok(Involving::read(backend, actor)?.of(roles))
+}
+
+/// An actor's stored list of involvements, read once for several
+/// questions (see [`P_INVOLVES`]).
+pub struct Involving(Vec<u64>);
+
+impl Involving {
+    pub fn read(backend: &dyn Backend, actor: &str) -> Result<Involving> {
+        Postings::read(backend, P_INVOLVES, &involves_base(actor)).map(Involving)
+    }
+
+    /// The events in which the actor plays one of `roles`, ascending,
+    /// without repeats (candidates: re-check).
+    pub fn of(&self, roles: &[Role]) -> Vec<u64> {
+        let wanted = roles.iter().fold(0u8, |bits, r| bits | 1 << r.code());
+        let mut out: Vec<u64> = self
+            .0
+            .iter()
+            .filter(|&&entry| wanted & 1 << (entry & ((1 << ROLE_BITS) - 1)) != 0)
+            .map(|entry| entry >> ROLE_BITS)
+            .collect();
+        // Ascending already: an event with several roles repeats its seq.
+        out.dedup();
+        out
+    }
 }
 
 /// Events carrying `tag`, ascending (candidates: re-check).

@@ -155,9 +155,10 @@ pub fn involvement(store: &Store, actor: &str, as_of: u64) -> Result<Involvement
     let amended = projection::amended(backend)?;
     let mut out = Involvement::default();
     let mut all = HashSet::new();
+    let involving = projection::Involving::read(backend, actor)?;
     for role in Role::ALL {
         let mut n = 0;
-        for seq in projection::involving(backend, actor, &[role])? {
+        for seq in involving.of(&[role]) {
             if seq > as_of {
                 break;
             }

@@ -143,7 +143,12 @@ pub(super) fn put_list<'s>(out: &mut Vec<u8>, items: impl Iterator<Item = &'s st
 }
 
 fn damaged() -> Error {
-    Reader::new(&[], WHAT).damaged()
+    damaged_value(WHAT)
+}
+
+/// The error for a stored value of this kind that does not read back.
+pub(super) fn damaged_value(what: &str) -> Error {
+    Error::Damaged(format!("a stored {what} is unreadable"))
 }
 
 const WHAT: &str = "statement brief";
@@ -161,7 +166,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn damaged(&self) -> Error {
-        Error::Damaged(format!("a stored {} is unreadable", self.what))
+        damaged_value(self.what)
     }
 
     /// Whether everything was read.
@@ -176,8 +181,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn len(&mut self) -> Result<usize> {
-        let (n, rest) = read_varint(self.bytes).ok_or_else(|| self.damaged())?;
-        self.bytes = rest;
+        let n = self.seq()?;
         usize::try_from(n).map_err(|_| self.damaged())
     }
 

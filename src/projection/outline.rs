@@ -22,7 +22,7 @@
 //! zstd-compressed sequence of `seq, length, record`, ascending. A value
 //! depends only on the records in it, so a replay writes the same bytes.
 
-use super::brief::{put, put_list, Reader};
+use super::brief::{damaged_value, put, put_list, Reader};
 use crate::error::{Error, Result};
 use crate::event::{Event, Stance};
 use crate::store::layout::{compress, decompress, read_varint, varint};
@@ -310,7 +310,7 @@ impl Outlines {
 
     /// Unpack a stored value.
     pub fn unpack(value: &[u8]) -> Result<Unpacked> {
-        let raw = decompress(value).map_err(|_| Reader::new(&[], WHAT).damaged())?;
+        let raw = decompress(value).map_err(|_| damaged_value(WHAT))?;
         Ok(Unpacked { raw })
     }
 
