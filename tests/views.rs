@@ -1294,6 +1294,43 @@ fn actor_show_adds_relations_from_the_graph() {
 }
 
 #[test]
+fn actor_show_spans_of_interval_dates_read_one_way() {
+    // An edge's first and last dates, or an affiliation's ends, that are
+    // themselves intervals: "A – B – C" would read two ways.
+    let db = Db::new();
+    let mut lines: Vec<Value> = ["x", "y", "org"]
+        .iter()
+        .map(|id| json!({"type":"actor","id":id,"name":id.to_uppercase(),"kind":"person"}))
+        .collect();
+    lines.extend([
+        json!({"type":"statement","id":"s1","date":"2001-06-05/2001-07-13","speaker":"x",
+               "mentions":["y"],"text":"one"}),
+        json!({"type":"statement","id":"s2","date":"2002-11-21","speaker":"x",
+               "mentions":["y"],"text":"two"}),
+        json!({"type":"statement","id":"s3","date":"2003-01-02","speaker":"y",
+               "to":["x"],"text":"three"}),
+        json!({"type":"statement","id":"s4","date":"2004-05-06","speaker":"y",
+               "to":["x"],"text":"four"}),
+        json!({"type":"affiliation","actor":"x","org":"org","role":"envoy",
+               "from":"2001/2002","until":"2005-03"}),
+        json!({"type":"affiliation","actor":"y","org":"org","role":"clerk",
+               "from":"2001-02","until":"2005-03"}),
+    ]);
+    db.import_values("intervals.jsonl", &lines);
+    let x = db.ok(&["actor", "show", "x"]);
+    for expected in [
+        "→ Y (y): mention ×2 (first 5 June 2001 – 13 July 2001; last 21 November 2002)",
+        "← Y (y): address ×2 (2 January 2003 – 6 May 2004)",
+        "member of:   ORG (org) as envoy (from 2001 – 2002; until March 2005)",
+    ] {
+        assert!(x.contains(expected), "{expected}\n{x}");
+    }
+    let y = db.ok(&["actor", "show", "y"]);
+    let expected = "member of:   ORG (org) as clerk (February 2001 – March 2005)";
+    assert!(y.contains(expected), "{expected}\n{y}");
+}
+
+#[test]
 fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
     // Enough events around one actor that its neighbourhood is read on
     // several threads, with corrections and retractions among them.

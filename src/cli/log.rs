@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
+use demarche::date::EdtfDate;
 use demarche::error::{Error, Result};
 use demarche::event::{
     ActionTaken, ActorKind, ActorRegistered, AffiliationDeclared, Codes, CorrectionIssued, Event,
@@ -388,6 +389,14 @@ fn show_actor(store: &Store, id: &str, json: bool, out: &mut Out) -> Result<()> 
     for (_, a) in &affiliations {
         let span = match (&a.from, &a.until) {
             (None, None) => String::new(),
+            // A date that is itself an interval has a dash of its own.
+            (f, u) if f.iter().chain(u).any(EdtfDate::is_interval) => {
+                let ends = [("from", f), ("until", u)]
+                    .into_iter()
+                    .filter_map(|(w, d)| d.as_ref().map(|d| format!("{w} {}", d.display())))
+                    .collect::<Vec<_>>();
+                format!(" ({})", ends.join("; "))
+            }
             (f, u) => format!(
                 " ({} – {})",
                 f.as_ref().map(|d| d.display()).unwrap_or_default(),

@@ -10,7 +10,7 @@ use demarche::date::Within;
 use demarche::error::{Error, Result};
 use demarche::event::{Event, Stance};
 use demarche::export::{self, dot, Names};
-use demarche::graph::{Edge, GraphOptions, RelationGraph};
+use demarche::graph::{DateRef, Edge, GraphOptions, RelationGraph};
 use demarche::query::{self, Found, Record, StatementFilter};
 use demarche::store::Store;
 use demarche::timeline::{self, TimelineFilter};
@@ -347,8 +347,13 @@ fn describe(e: &Edge<'_>) -> String {
     if e.count() > 1 {
         s.push_str(&format!(" \u{d7}{}", e.count()));
     }
+    // A date that is itself an interval has a dash of its own.
+    let interval = |d: &DateRef<'_>| d.date().is_some_and(|d| d.is_interval());
     let dates = match (e.first(), e.last()) {
         (Some(a), Some(b)) if a == b => a.display(),
+        (Some(a), Some(b)) if interval(&a) || interval(&b) => {
+            format!("first {}; last {}", a.display(), b.display())
+        }
         (Some(a), Some(b)) => format!("{} \u{2013} {}", a.display(), b.display()),
         (Some(a), None) => format!("from {}", a.display()),
         (None, Some(b)) => format!("until {}", b.display()),
