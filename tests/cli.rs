@@ -688,3 +688,49 @@ fn history_tells_one_events_story() {
         }
     }
 }
+
+#[test]
+fn the_demo_loads_the_story_into_the_default_database_and_shows_who_said_what() {
+    // As the README runs it: no --db, so the default database under
+    // $XDG_DATA_HOME; twice, as a newcomer would.
+    let home = tempfile::tempdir().expect("temp dir");
+    let demo = || {
+        let out = assert_cmd::Command::cargo_bin("demarche")
+            .expect("binary")
+            .env_remove("DEMARCHE_DB")
+            .env_remove("DEMARCHE_FIXED_CLOCK")
+            .env("XDG_DATA_HOME", home.path())
+            .env("DEMARCHE_LOCK_TIMEOUT", "1")
+            .arg("demo")
+            .output()
+            .expect("run demarche");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "demo failed: {stderr}");
+        assert!(stderr.is_empty(), "{stderr}");
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    let first = demo();
+    let db = Db {
+        path: home.path().join("demarche").join("default.db"),
+        dir: tempfile::tempdir().expect("temp dir"),
+    };
+    assert!(
+        first.starts_with(&format!("database: {}\n", db.path.display())),
+        "{first}"
+    );
+    assert!(
+        first.contains("imported 69 new events (0 already present)"),
+        "{first}"
+    );
+    // The table it shows is the one `said --about` gives.
+    let said = db.ok(&["said", "--about", "russia-normalization-proposal"]);
+    assert!(said.lines().count() > 10, "{said}");
+    assert!(first.contains(&said), "{first}\n---\n{said}");
+    let again = demo();
+    assert!(
+        again.contains("imported 0 new events (69 already present)"),
+        "{again}"
+    );
+    assert!(again.contains(&said), "{again}");
+    assert!(db.ok(&["verify"]).starts_with("ok: 69 envelopes"));
+}

@@ -7,6 +7,7 @@ use clap::Args;
 use demarche::error::{Error, Result};
 use demarche::import::{self, Format, Input};
 use demarche::query::headline;
+use demarche::store::{Store, Summary};
 use demarche::view;
 
 use super::{as_of, Context, Out};
@@ -69,7 +70,7 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let total: Option<u64> = inputs.iter().map(|i| i.len).sum();
     let bar = progress_bar(total);
-    let run = |store: &mut demarche::store::Store| {
+    let run = |store: &mut Store| {
         // Coded formats register an actor only when the log does not know it
         // yet; the batch holds the store, so ask before it starts.
         let options = import::Options {
@@ -99,7 +100,7 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     // A dry run against a database that does not exist yet checks the input
     // against an empty log held in memory, so nothing is created on disk.
     let summary = if a.dry_run && !ctx.db_exists() {
-        run(&mut demarche::store::Store::in_memory())
+        run(&mut Store::in_memory())
     } else {
         ctx.write(run)
     };
@@ -196,13 +197,7 @@ pub fn history(a: HistoryArgs, ctx: &Context, out: &mut Out) -> Result<()> {
 }
 
 /// One event's story: the original, each correction, the retraction.
-fn story(
-    store: &demarche::store::Store,
-    id: &str,
-    at: u64,
-    json: bool,
-    out: &mut Out,
-) -> Result<()> {
+fn story(store: &Store, id: &str, at: u64, json: bool, out: &mut Out) -> Result<()> {
     let seq = store
         .seq_of(id)?
         .filter(|s| *s <= at)
@@ -344,25 +339,34 @@ pub fn rebuild(ctx: &Context, out: &mut Out) -> Result<()> {
 /// Import the built-in story (idempotent) and show who said what about the
 /// Russian proposal, with the commands to go further.
 pub fn demo(ctx: &Context, out: &mut Out) -> Result<()> {
-    let summary = ctx.write(|store| {
+    // The import and the query share one open: a store that has written
+    // keeps its lock until the process ends.
+    let shown = ctx.write(|store| {
         let mut batch = store.batch();
         let input = Input::from_bytes("story", demarche::STORY.as_bytes().to_vec());
         import::read_all(&mut batch, Format::Jsonl, vec![input], &mut |_| {})?;
-        batch.commit()
+        let summary = batch.commit()?;
+        // What follows the commit only reads: its failure (a closed pipe)
+        // must not undo the import.
+        Ok(show_demo(ctx, store, &summary, out))
     })?;
+    shown
+}
+
+fn show_demo(ctx: &Context, store: &Store, summary: &Summary, out: &mut Out) -> Result<()> {
     out.line(&format!("database: {}", ctx.db.display()))?;
     out.line(&format!(
         "{} (the story: BuzzFeed News, 13 September 2017, \"Putin Spokesman Confirms Russia Offered A Reset With Trump\")",
-        import::describe(&summary, false)
+        import::describe(summary, false)
     ))?;
     out.line("")?;
     out.line("Who said what about the March 2017 proposal (demarche said --about russia-normalization-proposal):")?;
     out.line("")?;
-    super::said::said(
+    super::said::said_in(
         super::said::SaidArgs::about("russia-normalization-proposal"),
-        ctx,
+        store,
         out,
     )?;
     out.line("")?;
-    out.line("Next: demarche said --by Peskov --json | demarche history peskov-confirms-proposals | demarche verify")
+    out.line("Next, try: demarche said --by Peskov --json; demarche history peskov-confirms-proposals; demarche verify")
 }

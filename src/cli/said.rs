@@ -6,6 +6,7 @@ use demarche::date::{DateRange, Within};
 use demarche::error::Result;
 use demarche::event::Stance;
 use demarche::query::{self, StatementFilter};
+use demarche::store::Store;
 
 use super::{as_of, date_arg, resolve_all, Context, Out};
 
@@ -78,27 +79,31 @@ pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
 }
 
 pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {
-    let store = ctx.open_read()?;
+    said_in(a, &*ctx.open_read()?, out)
+}
+
+/// `said` on a store already open.
+pub fn said_in(a: SaidArgs, store: &Store, out: &mut Out) -> Result<()> {
     let filter = StatementFilter {
-        by: resolve_all(&store, &a.by)?,
-        to: resolve_all(&store, &a.to)?,
+        by: resolve_all(store, &a.by)?,
+        to: resolve_all(store, &a.to)?,
         about: a.about,
         stance: a.stance,
-        mentions: resolve_all(&store, &a.mentions)?,
+        mentions: resolve_all(store, &a.mentions)?,
         tags: a.tags,
         range: range(a.since.as_deref(), a.until.as_deref())?,
         certain: a.certain,
         search: a.search,
-        as_of: as_of(&store, a.as_of.as_deref())?,
+        as_of: as_of(store, a.as_of.as_deref())?,
     };
     let ranged = !filter.range.is_unbounded();
     if a.json {
-        for f in &query::said(&store, &filter)? {
+        for f in &query::said(store, &filter)? {
             out.json(&f.to_json(ranged))?;
         }
         return Ok(());
     }
-    let found = query::listing(&store, &filter)?;
+    let found = query::listing(store, &filter)?;
     if found.is_empty() {
         return out.line("no statements match");
     }
