@@ -592,12 +592,51 @@ fn read_commands_never_create_a_database() {
 }
 
 #[test]
-fn usage_errors_exit_2() {
+fn usage_errors_exit_2_on_one_line() {
     let db = Db::new();
-    let out = db.run(&["said", "--no-such-flag"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = db.run(&["say", "peskov"]);
-    assert_eq!(out.status.code(), Some(2));
+    // The message, and the usage clap adds when it has one.
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &["said", "--no-such-flag"],
+            "error: unexpected argument '--no-such-flag' found",
+            "demarche said",
+        ),
+        (
+            &["say", "peskov"],
+            "error: the following required arguments were not provided: --date <DATE>, --text <TEXT>",
+            "demarche say --date <DATE> --text <TEXT>",
+        ),
+        (
+            &["timeline", "--format", "xml"],
+            "error: invalid value 'xml' for '--format <FORMAT>'; possible values: text, json, timelinejs, csv, dot",
+            "",
+        ),
+        (
+            &["--lock-timeout", "-1", "said"],
+            "error: --lock-timeout must be a number of seconds, 0 or more",
+            "",
+        ),
+        (
+            &["graph", "--depth", "2"],
+            "error: the following required arguments were not provided: --around <ACTOR>",
+            "demarche graph --around <ACTOR>",
+        ),
+    ];
+    for (args, message, usage) in cases {
+        let out = db.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        if usage.is_empty() {
+            assert_eq!(err.trim_end(), message);
+        } else {
+            let rest = err.strip_prefix(message).unwrap_or_else(|| panic!("{err}"));
+            assert!(rest.starts_with(&format!(" (usage: {usage}")), "{err}");
+            assert!(rest.ends_with("; see --help)\n"), "{err}");
+        }
+    }
+    assert!(!db.path.exists());
 }
 
 #[test]

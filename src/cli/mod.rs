@@ -34,7 +34,8 @@ pub struct Cli {
         global = true,
         value_name = "SECONDS",
         env = "DEMARCHE_LOCK_TIMEOUT",
-        default_value_t = 10.0
+        default_value_t = 10.0,
+        allow_negative_numbers = true
     )]
     lock_timeout: f64,
 
@@ -197,8 +198,16 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            use clap::error::ErrorKind;
             let code = e.exit_code();
-            let _ = e.print();
+            match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                }
+                _ => eprintln!("{}", usage_error(&e.render().to_string())),
+            }
             return code;
         }
     };
@@ -232,6 +241,42 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// A command-line error as one line: clap's message, its tips and the
+/// possible values, then the usage it prints below them.
+fn usage_error(rendered: &str) -> String {
+    let mut msg = String::new();
+    let mut usage = None;
+    // Lines after one that ends in a colon are the items of a list.
+    let mut listing = false;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u);
+            continue;
+        }
+        if line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.trim_start_matches('[').trim_end_matches(']');
+        listing = listing && !line.starts_with("tip:");
+        if !msg.is_empty() {
+            msg.push_str(match (listing, msg.ends_with(':')) {
+                (_, true) => " ",
+                (true, false) => ", ",
+                (false, false) => "; ",
+            });
+        }
+        listing = listing || line.ends_with(':');
+        msg.push_str(line);
+    }
+    if !msg.starts_with("error:") {
+        msg.insert_str(0, "error: ");
+    }
+    if let Some(u) = usage {
+        msg.push_str(&format!(" (usage: {u}; see --help)"));
+    }
+    msg
 }
 
 /// Messages are one line: a newline inside a quoted value would break that.

@@ -113,7 +113,7 @@ pub struct GraphArgs {
     #[arg(long, value_name = "ACTOR")]
     around: Option<String>,
     /// How many steps from --around, ignoring edge direction.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "around")]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "around", allow_negative_numbers = true)]
     depth: usize,
     #[command(flatten)]
     window: Window,
