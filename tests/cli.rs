@@ -4,6 +4,7 @@ mod common;
 
 use common::{fixture, Db};
 use serde_json::Value;
+use std::path::Path;
 
 fn ids(records: &[Value]) -> Vec<String> {
     records
@@ -772,4 +773,48 @@ fn the_demo_loads_the_story_into_the_default_database_and_shows_who_said_what() 
     );
     assert!(again.contains(&said), "{again}");
     assert!(db.ok(&["verify"]).starts_with("ok: 69 envelopes"));
+}
+
+#[test]
+fn closed_output_streams_end_the_command_without_a_panic() {
+    use std::process::Stdio;
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let closed = || {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        Stdio::from(writer)
+    };
+    let run = |args: &[&str], stdout: Stdio, stderr: Stdio| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("demarche"))
+            .env_remove("DEMARCHE_DB")
+            .arg("--db")
+            .arg(&db.path)
+            .args(args)
+            .stdout(stdout)
+            .stderr(stderr)
+            .output()
+            .expect("run demarche")
+    };
+    // Output nobody reads (`| head` that has ended): success.
+    let out = run(&["export"], closed(), Stdio::piped());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    // An error nobody reads is still an error, not a crash.
+    let out = run(&["said", "--by", "nobody"], Stdio::piped(), closed());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // Notes on stderr during an import that succeeds.
+    let plover =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plover/PLOVER_GSR_CAMEO.txt");
+    let plover = plover.to_str().expect("path");
+    let out = run(
+        &["import", "--format", "plover", plover],
+        Stdio::piped(),
+        closed(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("imported"),
+        "{out:?}"
+    );
 }

@@ -124,23 +124,23 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     // What follows is diagnostics, on standard error, after the result.
     out.flush()?;
     for note in &report.notes {
-        eprintln!("note: {note}");
+        report!("note: {note}");
     }
     if report.more_notes > 0 {
-        eprintln!("note: ... and {} more", report.more_notes);
+        report!("note: ... and {} more", report.more_notes);
     }
     if report.skipped > 0 {
-        eprintln!(
+        report!(
             "skipped {} invalid record{}:",
             report.skipped,
             if report.skipped == 1 { "" } else { "s" }
         );
         for problem in &report.problems {
-            eprintln!("  {problem}");
+            report!("  {problem}");
         }
         let more = report.skipped - report.problems.len() as u64;
         if more > 0 {
-            eprintln!("  ... and {more} more");
+            report!("  ... and {more} more");
         }
     }
     Ok(())

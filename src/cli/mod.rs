@@ -2,6 +2,15 @@
 //! arguments into library calls. Output goes through [`Out`], which treats a
 //! closed pipe as success.
 
+/// A line on stderr. Unlike `eprintln!`, a closed stderr is no reason to
+/// panic: the command's result is in its exit code.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod history;
 mod log;
 mod output;
@@ -206,13 +215,13 @@ pub fn main() -> i32 {
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     let _ = e.print();
                 }
-                _ => eprintln!("{}", usage_error(&e.render().to_string())),
+                _ => report!("{}", usage_error(&e.render().to_string())),
             }
             return code;
         }
     };
     if !(cli.lock_timeout.is_finite() && cli.lock_timeout >= 0.0) {
-        eprintln!("error: --lock-timeout must be a number of seconds, 0 or more");
+        report!("error: --lock-timeout must be a number of seconds, 0 or more");
         return 2;
     }
     // A seam for durability tests: inject sync and write failures.
@@ -220,7 +229,7 @@ pub fn main() -> i32 {
         Ok(spec) if !spec.is_empty() => match FaultPlan::parse(&spec) {
             Ok(plan) => Some(plan),
             Err(e) => {
-                eprintln!("error: {e}");
+                report!("error: {e}");
                 return 2;
             }
         },
@@ -237,7 +246,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) if output::is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            report!("error: {}", one_line(&e.to_string()));
             1
         }
     }
@@ -316,7 +325,7 @@ fn run(command: Command, ctx: &Context, out: &mut Out) -> Result<()> {
 /// Say so when events were recorded but the projections could not follow.
 pub fn warn_if_behind(summary: &demarche::store::Summary) {
     if let Some(why) = &summary.projections_behind {
-        eprintln!(
+        report!(
             "warning: recorded, but the indexes could not be updated ({}); they catch up on the next command",
             one_line(why)
         );

@@ -113,7 +113,13 @@ pub struct GraphArgs {
     #[arg(long, value_name = "ACTOR")]
     around: Option<String>,
     /// How many steps from --around, ignoring edge direction.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "around", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "around",
+        allow_negative_numbers = true
+    )]
     depth: usize,
     #[command(flatten)]
     window: Window,
@@ -291,7 +297,7 @@ pub fn graph(a: GraphArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         if g.node(&id).is_none() {
             // The output stays a valid, empty graph; the hint goes to stderr
             // so that a pipe into Graphviz is not disturbed.
-            eprintln!("warning: \"{id}\" has no relations in this view");
+            report!("warning: \"{id}\" has no relations in this view");
         }
         g = g.around(&id, a.depth);
     }
