@@ -206,7 +206,7 @@ pub fn each_line(
             Step::Record(Err(message)) => session.reject(name, number, &message)?,
         }
         records += 1;
-        if records % 4096 == 0 {
+        if records.is_multiple_of(4096) {
             progress(lines.read);
         }
     }

@@ -91,7 +91,7 @@ pub fn read(
             Err((line, message)) => session.reject(name, line, &message)?,
         }
         records += 1;
-        if records % 1024 == 0 {
+        if records.is_multiple_of(1024) {
             progress(sc.read);
         }
     }

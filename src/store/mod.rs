@@ -1327,7 +1327,7 @@ impl<'s> Batch<'s> {
             fold.send();
         }
         self.flushes += 1;
-        if self.flushes % 16 == 0 {
+        if self.flushes.is_multiple_of(16) {
             self.store.backend.release()?;
         }
         Ok(())
