@@ -167,6 +167,8 @@ impl Context {
     /// run `f`, and remove the database again if this command created it and
     /// then failed.
     pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        // An empty directory given for a new database stays as it was.
+        let was_dir = self.db.is_dir();
         let mut store = Store::open(
             &self.db,
             &OpenOptions {
@@ -187,6 +189,9 @@ impl Context {
         if result.is_err() && created {
             drop(store);
             let _ = std::fs::remove_dir_all(&self.db);
+            if was_dir {
+                let _ = std::fs::create_dir(&self.db);
+            }
         } else {
             store.close_at_exit();
         }

@@ -188,14 +188,28 @@ impl Store {
     /// Open the sled database at `path`.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
         let existed = path.exists();
-        if !existed && !opts.create {
-            return Err(Error::NoDatabase(path.to_path_buf()));
-        }
         if existed && !path.is_dir() {
             return Err(Error::Invalid(format!(
                 "{} is not a demarche database (it is not a directory)",
                 path.display()
             )));
+        }
+        // An empty directory is a place for a new database; a directory
+        // with other files in it is not one.
+        let empty = existed
+            && std::fs::read_dir(path)
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
+                .next()
+                .is_none();
+        if existed && !empty && !SledBackend::holds_database(path) {
+            return Err(Error::Invalid(format!(
+                "{} is not a demarche database (the directory holds other files)",
+                path.display()
+            )));
+        }
+        let existed = existed && !empty;
+        if !existed && !opts.create {
+            return Err(Error::NoDatabase(path.to_path_buf()));
         }
         if !existed {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -209,6 +223,9 @@ impl Store {
             Err(e) => {
                 if !existed {
                     let _ = std::fs::remove_dir_all(path);
+                    if empty {
+                        let _ = std::fs::create_dir(path);
+                    }
                 }
                 return Err(e);
             }

@@ -46,6 +46,12 @@ impl SledBackend {
     /// with `writing`, a thread of its own syncs the file while the caller
     /// prepares its writes; without, the kernel is asked once more to start
     /// writing out what is left.
+    /// Whether the directory at `path` holds a sled database (its data
+    /// file), rather than only other files.
+    pub fn holds_database(path: &Path) -> bool {
+        path.join("db").is_file()
+    }
+
     pub fn open(
         path: &Path,
         spaces: &[&'static str],
