@@ -818,3 +818,94 @@ fn closed_output_streams_end_the_command_without_a_panic() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_directory_of_other_files_is_not_taken_for_a_database() {
+    let db = Db::new();
+    std::fs::create_dir(&db.path).expect("mkdir");
+    std::fs::write(db.path.join("notes.txt"), "mine").expect("write");
+    let listing = |p: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(p)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for args in [
+        &["history"][..],
+        &["verify"],
+        &["import", fixture("story.jsonl").to_str().expect("path")],
+    ] {
+        let e = db.fails(args);
+        assert!(
+            e.contains("is not a demarche database (the directory holds other files)"),
+            "{e}"
+        );
+        assert_eq!(listing(&db.path), ["notes.txt"], "{args:?}");
+    }
+    // An empty directory: read commands find no database there, a write
+    // that fails leaves it empty, and one that succeeds makes it one.
+    std::fs::remove_file(db.path.join("notes.txt")).expect("rm");
+    let e = db.fails(&["history"]);
+    assert!(e.contains("no database at"), "{e}");
+    db.fails(&["say", "nobody", "--date", "2017", "--text", "x"]);
+    assert!(db.path.is_dir() && listing(&db.path).is_empty());
+    db.import_fixture("story.jsonl");
+    assert!(db.ok(&["verify"]).starts_with("ok: 69 envelopes"));
+}
+
+#[test]
+fn export_to_a_path_writes_through_links_keeps_modes_and_leaves_pipes_in_place() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let whole = db.export();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let arg = |p: &Path| p.to_str().expect("path").to_string();
+    // A symlink: the file it points to is replaced, with its mode; the
+    // link stays a link.
+    let real = dir.path().join("real.jsonl");
+    std::fs::write(&real, "old\n").expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let said = db.ok(&["export", "-o", &arg(&link)]);
+    assert_eq!(
+        said,
+        format!("exported 69 envelopes to {}\n", link.display())
+    );
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("stat")
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&real).expect("read"), whole);
+    let mode = std::fs::metadata(&real).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // A named pipe is written in place, not replaced by a file.
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the pipe"))
+    };
+    db.ok(&["export", "-o", &arg(&fifo)]);
+    assert_eq!(reader.join().expect("reader"), whole);
+    assert!(std::fs::metadata(&fifo)
+        .expect("stat")
+        .file_type()
+        .is_fifo());
+    // A directory is refused by name, and nothing is left behind.
+    let e = db.fails(&["export", "-o", &arg(dir.path())]);
+    assert!(e.ends_with("it is a directory"), "{e}");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fifo", "link.jsonl", "real.jsonl"]);
+}

@@ -1,6 +1,7 @@
 //! Commands over the whole log: import, history, export.
 
 use std::io::Write;
+use std::path::Path;
 
 use clap::Args;
 
@@ -251,65 +252,114 @@ fn story(store: &Store, id: &str, at: u64, json: bool, out: &mut Out) -> Result<
 pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let store = ctx.open_read()?;
     let at = as_of(&store, a.as_of.as_deref())?;
+    let write = |w: &mut dyn Write| -> std::io::Result<u64> {
+        let mut n = 0;
+        for raw in store.scan(1) {
+            let raw = raw.map_err(std::io::Error::other)?;
+            if raw.seq > at {
+                break;
+            }
+            w.write_all(&raw.to_bytes())?;
+            w.write_all(b"\n")?;
+            n += 1;
+        }
+        Ok(n)
+    };
     match a.output {
         None => {
-            for raw in store.scan(1) {
-                let raw = raw?;
-                if raw.seq > at {
-                    break;
-                }
-                out.bytes(&raw.to_bytes())?;
-                out.bytes(b"\n")?;
-            }
+            let mut w = OutWriter(out);
+            write(&mut w).map_err(unwrap_io)?;
             Ok(())
         }
         Some(path) => {
-            // Written beside the target and renamed: a failed export leaves
-            // no half file behind.
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile_in(dir, &path)?;
-            let result = (|| -> Result<u64> {
-                let file = std::fs::File::create(&tmp)
-                    .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-                let mut w = std::io::BufWriter::new(file);
-                let mut n = 0;
-                for raw in store.scan(1) {
-                    let raw = raw?;
-                    if raw.seq > at {
-                        break;
-                    }
-                    w.write_all(&raw.to_bytes())
-                        .and_then(|_| w.write_all(b"\n"))
-                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                    n += 1;
-                }
-                let file = w.into_inner().map_err(|e| {
-                    Error::io(format!("cannot write {}", path.display()), e.into_error())
-                })?;
-                file.sync_all()
-                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                std::fs::rename(&tmp, &path)
-                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                Ok(n)
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            let n = result?;
+            let n = write_file(&path, write)?;
             out.line(&format!("exported {n} envelopes to {}", path.display()))
         }
     }
 }
 
-fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<std::path::PathBuf> {
+/// Standard output as an [`std::io::Write`], for writers shared with files.
+struct OutWriter<'a>(&'a mut Out);
+
+impl Write for OutWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.bytes(buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The library's error inside an I/O error, back out; other I/O errors as
+/// they are.
+fn unwrap_io(e: std::io::Error) -> Error {
+    match e.downcast::<Error>() {
+        Ok(inner) => inner,
+        Err(e) => Error::io("cannot write the output".to_string(), e),
+    }
+}
+
+/// Write a file through `write`. A regular file (new, or there already,
+/// through any symlinks) is written beside itself and renamed over, with the
+/// old file's permissions, so that a failed write leaves it as it was; a
+/// device or pipe is written in place.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>,
+) -> Result<u64> {
+    let cannot = |e: std::io::Error| match e.downcast::<Error>() {
+        Ok(inner) => inner,
+        Err(e) => Error::io(format!("cannot write {}", path.display()), e),
+    };
+    let existing = std::fs::metadata(path).ok();
+    if existing.as_ref().is_some_and(|m| m.is_dir()) {
+        return Err(Error::invalid(format!(
+            "cannot write {}: it is a directory",
+            path.display()
+        )));
+    }
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(cannot)?;
+        let mut w = std::io::BufWriter::new(file);
+        let n = write(&mut w).map_err(cannot)?;
+        w.flush().map_err(cannot)?;
+        return Ok(n);
+    }
+    // The file a symlink points to is the one replaced, not the link.
+    let target = match existing {
+        Some(_) => std::fs::canonicalize(path).map_err(cannot)?,
+        None => path.to_path_buf(),
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
-    Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<u64> {
+        let file = std::fs::File::create(&tmp)?;
+        if let Some(m) = &existing {
+            file.set_permissions(m.permissions())?;
+        }
+        let mut w = std::io::BufWriter::new(file);
+        let n = write(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &target)?;
+        Ok(n)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(cannot)
 }
 
 pub fn verify(json: bool, ctx: &Context, out: &mut Out) -> Result<()> {
