@@ -909,3 +909,25 @@ fn export_to_a_path_writes_through_links_keeps_modes_and_leaves_pipes_in_place()
     names.sort();
     assert_eq!(names, ["fifo", "link.jsonl", "real.jsonl"]);
 }
+
+#[test]
+fn a_date_range_that_ends_before_it_starts_is_refused() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    for cmd in [&["said"][..], &["timeline"], &["graph"], &["rank"]] {
+        let mut args = cmd.to_vec();
+        args.extend(["--since", "2018", "--until", "2017-12"]);
+        let e = db.fails(&args);
+        assert_eq!(
+            e,
+            "error: --since 2018 is after --until 2017-12: no date lies between them"
+        );
+    }
+    // A range within one month, and a range of one instant, are fine.
+    let march = db.ok(&["said", "--since", "2017-03", "--until", "2017-03"]);
+    assert!(march.contains("weiss-road-map"), "{march}");
+    let t = "2017-09-13T12:59:00-04:00";
+    assert!(db
+        .ok(&["said", "--since", t, "--until", t])
+        .contains("hudson-"));
+}

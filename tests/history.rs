@@ -271,6 +271,16 @@ fn as_of_accepts_a_recording_time() {
     assert!(e.contains("--as-of") && e.contains("yesterday"), "{e}");
     // export --as-of writes the log as it stood.
     assert_eq!(db.ok(&["export", "--as-of", "14"]).lines().count(), 14);
+    // The log never stood at a seq past its head; a year is not a seq.
+    let head = db.export().lines().count();
+    assert_eq!(
+        db.ok(&["export", "--as-of", &head.to_string()]),
+        db.export()
+    );
+    for past in [head + 1, 2017] {
+        let e = db.fails(&["said", "--as-of", &past.to_string()]);
+        assert!(e.contains(&format!("the log ends at seq {head}")), "{e}");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use demarche::date::{DateRange, Within};
-use demarche::error::Result;
+use demarche::error::{Error, Result};
 use demarche::event::Stance;
 use demarche::query::{self, StatementFilter};
 use demarche::store::Store;
@@ -72,10 +72,19 @@ impl SaidArgs {
 
 /// Parse `--since`/`--until`.
 pub fn range(since: Option<&str>, until: Option<&str>) -> Result<DateRange> {
-    Ok(DateRange {
+    let range = DateRange {
         since: since.map(|d| date_arg("--since", d)).transpose()?,
         until: until.map(|d| date_arg("--until", d)).transpose()?,
-    })
+    };
+    let (lo, hi) = range.window();
+    if lo > hi {
+        return Err(Error::invalid(format!(
+            "--since {} is after --until {}: no date lies between them",
+            since.unwrap_or_default(),
+            until.unwrap_or_default()
+        )));
+    }
+    Ok(range)
 }
 
 pub fn said(a: SaidArgs, ctx: &Context, out: &mut Out) -> Result<()> {

@@ -610,10 +610,17 @@ impl Store {
     }
 
     /// Turn an `--as-of` value (a seq, or an RFC 3339 instant) into the last
-    /// seq recorded at or before it.
+    /// seq recorded at or before it. A seq past the head is refused (the log
+    /// never stood there); an instant after the last recording is the head.
     pub fn resolve_as_of(&self, spec: &str) -> Result<u64> {
         if let Ok(seq) = spec.parse::<u64>() {
-            return Ok(seq.min(self.head.seq));
+            if seq > self.head.seq {
+                return Err(Error::invalid(format!(
+                    "invalid --as-of {spec:?}: the log ends at seq {} (a time is given as an RFC 3339 instant such as 2017-09-13T12:00:00Z)",
+                    self.head.seq
+                )));
+            }
+            return Ok(seq);
         }
         let t = DateTime::parse_from_rfc3339(spec).map_err(|_| {
             Error::invalid(format!(
