@@ -776,6 +776,35 @@ fn every_dot_output_renders_with_graphviz() {
 }
 
 #[test]
+fn dot_of_long_texts_and_busy_edges_still_renders() {
+    // A quotation of 40 KB (the limit is 1 MiB) and an edge of 400 events
+    // go into tooltips; Graphviz reads no string over 16 KiB.
+    let db = Db::new();
+    let mut lines = vec![
+        json!({"type":"actor","id":"a","name":"A & Co","kind":"organization"}),
+        json!({"type":"actor","id":"b","name":"B","kind":"person"}),
+        json!({"type":"statement","id":"long","date":"2017-01-02","speaker":"a",
+               "text":"Words & more words. ".repeat(2_000)}),
+    ];
+    lines.extend((0..400).map(|i| {
+        json!({"type":"statement","id":format!("a-rather-long-event-id-for-one-of-the-mentions-{i:03}"),"date":"2018-01-02",
+               "speaker":"a","mentions":["b"],"text":format!("mention {i}")})
+    }));
+    db.import_values("long.jsonl", &lines);
+    for args in [
+        &["timeline", "--format", "dot", "--until", "2017"][..],
+        &["graph"],
+    ] {
+        let dot = db.ok(args);
+        assert!(
+            dot.lines().any(|l| l.len() > 16_000),
+            "{args:?}: nothing long"
+        );
+        render(&dot);
+    }
+}
+
+#[test]
 fn graph_clusters_members_by_their_most_recent_affiliation() {
     let db = Db::story();
     // Comey joins a law firm later: he moves to its cluster; the FBI

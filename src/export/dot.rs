@@ -14,15 +14,26 @@ use crate::query::Found;
 
 use super::{body, headline, involved, role_name, Names};
 
+/// The longest quoted string written, quotes included: under Graphviz's
+/// limit of 16,384 bytes.
+const QUOTED_MAX: usize = 16_000;
+
 /// A DOT double-quoted string. Backslashes and quotes are escaped, line
 /// breaks become `\n` (a centred line in a label), other control characters
 /// a space; `&` is written as `&amp;` because Graphviz reads HTML entities
 /// even in plain labels. Everything else, non-ASCII included, stays as is.
+/// Graphviz refuses a string of more than 16,384 bytes, so a longer one (a
+/// long quotation in a tooltip) is cut there and ends with `…`.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = String::with_capacity(s.len().min(QUOTED_MAX) + 2);
     out.push('"');
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
+        // Room for the longest escape, `…` and the closing quote.
+        if out.len() + 6 + '…'.len_utf8() + 1 > QUOTED_MAX {
+            out.push('…');
+            break;
+        }
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
@@ -361,6 +372,20 @@ mod tests {
         assert_eq!(quote("l1\nl2\r\nl3\rl4"), r#""l1\nl2\nl3\nl4""#);
         assert_eq!(quote("\"];<script>&"), r#""\"];<script>&amp;""#);
         assert_eq!(quote("Песков\u{7}"), "\"Песков \"");
+    }
+
+    #[test]
+    fn quote_cuts_what_graphviz_could_not_read() {
+        for (unit, escaped) in [("a", 1), ("&", 5), ("é", 2), ("\n", 2)] {
+            let long = unit.repeat(20_000);
+            let q = quote(&long);
+            assert!(q.len() <= QUOTED_MAX, "{unit:?}: {}", q.len());
+            assert!(q.len() > QUOTED_MAX - 10, "{unit:?}: {}", q.len());
+            assert!(q.ends_with("…\""), "{unit:?}");
+            assert_eq!((q.len() - 2 - '…'.len_utf8()) % escaped, 0, "{unit:?}");
+        }
+        let fits = "a".repeat(15_000);
+        assert_eq!(quote(&fits), format!("\"{fits}\""));
     }
 
     #[test]
