@@ -176,6 +176,24 @@ fn a_correction_that_would_leave_an_invalid_event_is_refused() {
     }
     let e = db.fails(&["correct", "peskov", "--set", "name=x", "--reason", "r"]);
     assert!(e.contains("unknown event \"peskov\""), "{e}");
+    // A bare number or true is text: every single-valued field holds text.
+    db.ok(&[
+        "correct",
+        "peskov-confirms-proposals",
+        "--set",
+        "date=2018",
+        "--set",
+        "medium=true",
+        "--reason",
+        "r",
+    ]);
+    let now = db.json_lines(&["said", "--by", "peskov", "--json"]);
+    let corrected = now
+        .iter()
+        .find(|r| r["id"] == "peskov-confirms-proposals")
+        .expect("still listed");
+    assert_eq!(corrected["event"]["date"], "2018");
+    assert_eq!(corrected["event"]["medium"], "true");
     let e = db.fails(&[
         "correct",
         "no-such-event",

@@ -183,8 +183,9 @@ pub struct ActArgs {
 pub struct CorrectArgs {
     /// The id of the event to correct.
     target: String,
-    /// FIELD=VALUE; VALUE is read as JSON when it parses as JSON, else as a
-    /// string; null removes an optional field (repeatable).
+    /// FIELD=VALUE; VALUE is read as JSON when it is a list, an object, a
+    /// quoted string or null (which removes an optional field), else as text,
+    /// so date=2018 is the year (repeatable).
     #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
     set: Vec<String>,
     /// Why.
@@ -494,7 +495,9 @@ pub fn act(a: ActArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     })
 }
 
-/// `FIELD=VALUE`, VALUE as JSON when it parses, else a string.
+/// `FIELD=VALUE`, VALUE as JSON when it parses as a list, an object, a
+/// string or null, else as text: every field that holds a single value
+/// holds text, so `date=2018` means the year, not a number.
 fn parse_set(items: &[String]) -> Result<BTreeMap<String, Value>> {
     let mut set = BTreeMap::new();
     for item in items {
@@ -507,7 +510,10 @@ fn parse_set(items: &[String]) -> Result<BTreeMap<String, Value>> {
                 "--set {item:?}: the field name is empty"
             )));
         }
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        let value = match serde_json::from_str(value) {
+            Ok(Value::Number(_) | Value::Bool(_)) | Err(_) => Value::String(value.into()),
+            Ok(v) => v,
+        };
         if set.insert(field.to_string(), value).is_some() {
             return Err(Error::invalid(format!(
                 "--set: field \"{field}\" given twice"
