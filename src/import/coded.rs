@@ -676,6 +676,17 @@ pub fn actor_id(name: &str, suffix: &str) -> String {
 
 /// An event id: a prefix and the slug of the source's record id.
 pub fn event_id(prefix: &str, raw: &str) -> RowResult<String> {
+    // Only ids that read one way: "a b", "a_b" and "A-B" would all become
+    // "a-b", and "-5" would be "5".
+    let plain = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !raw.starts_with('-')
+        && !raw.ends_with('-')
+        && !raw.contains("--");
+    if !plain {
+        return Err(format!(
+            "record id \"{raw}\" cannot be made an event id (letters, digits and single '-' between them)"
+        ));
+    }
     let (slug, lossy) = slug_parts(raw);
     let slug = match slug.strip_prefix(prefix).and_then(|s| s.strip_prefix('-')) {
         // PLOVER ids already start with PLOVER: no need to say it twice.
@@ -1709,6 +1720,11 @@ mod tests {
         assert!(event_id("icews", "").is_err());
         assert!(event_id("icews", "Ид").is_err());
         assert!(event_id("icews", &"9".repeat(70)).is_err());
+        // Ids that two different records could share once slugged.
+        for raw in ["-5", "5-", "a b", "a_b", "a--b", "5.0"] {
+            let e = event_id("icews", raw).unwrap_err();
+            assert!(e.contains(&format!("\"{raw}\"")), "{raw}: {e}");
+        }
     }
 
     #[test]
