@@ -5,7 +5,7 @@ mod common;
 
 use common::{fixture, Db};
 use demarche::store::{OpenOptions, Store};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn ids(records: &[Value]) -> Vec<String> {
     records
@@ -371,6 +371,69 @@ fn an_edited_export_is_refused_naming_the_seq() {
         "{err}"
     );
     assert!(!fresh.path.exists());
+}
+
+#[test]
+fn envelopes_with_a_bad_id_or_a_time_ahead_of_the_clock_are_refused() {
+    // Envelopes whose hashes were computed again after the edit: only the
+    // checks of the fields themselves can tell.
+    let db = story();
+    let exported = db.export();
+    let last: Value = serde_json::from_str(exported.lines().last().expect("a line")).unwrap();
+    let rehashed = |id: &str, recorded_at: &str| {
+        let mut env = last.clone();
+        env["id"] = json!(id);
+        env["recorded_at"] = json!(recorded_at);
+        let event = serde_json::to_vec(&env["event"]).unwrap();
+        let v = env["v"].as_u64().unwrap() as u32;
+        let seq = env["seq"].as_u64().unwrap();
+        let prev = env["prev"].as_str().unwrap().to_string();
+        env["hash"] = json!(demarche::store::hash_of(
+            v,
+            seq,
+            id,
+            recorded_at,
+            &prev,
+            &event
+        ));
+        let mut lines: Vec<&str> = exported.lines().collect();
+        lines.pop();
+        format!("{}\n{env}\n", lines.join("\n"))
+    };
+    let id = last["id"].as_str().unwrap();
+    let at = last["recorded_at"].as_str().unwrap();
+    // The unedited envelope, hashed again, imports.
+    let fresh = Db::new();
+    let out = fresh.import_str("same.jsonl", &rehashed(id, at));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (edited, needle) in [
+        (
+            rehashed("Not A Slug", at),
+            "id \"Not A Slug\" is not a valid id",
+        ),
+        (
+            rehashed("another-id", at),
+            &format!("id \"another-id\" is not its event's id \"{id}\""),
+        ),
+        (
+            rehashed(id, "2999-01-01T00:00:00.000000Z"),
+            "recorded_at 2999-01-01T00:00:00.000000Z is later than this machine's clock",
+        ),
+    ] {
+        let fresh = Db::new();
+        let out = fresh.import_str("edited.jsonl", &edited);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(needle) && err.contains("envelope seq"),
+            "{err}"
+        );
+        assert!(!fresh.path.exists());
+    }
 }
 
 #[test]

@@ -56,6 +56,9 @@ const HEAD_KEY: &[u8] = b"head";
 const SNAPSHOT_AFTER: u64 = 16 << 20;
 const FORMAT_KEY: &[u8] = b"format";
 const FORMAT: &[u8] = b"demarche-log-2";
+/// How far ahead of this machine's clock an imported envelope may have been
+/// recorded: clocks of two machines differ by a little.
+const FUTURE_SLACK_MINUTES: i64 = 10;
 
 /// Every space the store uses, log and projections.
 pub fn all_spaces() -> Vec<&'static str> {
@@ -1178,10 +1181,26 @@ impl<'s> Batch<'s> {
                 seq - 1
             )));
         }
-        if DateTime::parse_from_rfc3339(&raw.recorded_at).is_err() {
+        if !crate::event::is_slug(&raw.id) {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: id {:?} is not a valid id (lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters)",
+                raw.id
+            )));
+        }
+        let Ok(recorded) = DateTime::parse_from_rfc3339(&raw.recorded_at) else {
             return Err(Error::invalid(format!(
                 "envelope seq {seq}: recorded_at {:?} is not an RFC 3339 instant",
                 raw.recorded_at
+            )));
+        };
+        // Every later event is recorded no earlier than the last one: an
+        // envelope from the future would date them all after it.
+        let now = (self.store.clock)();
+        if recorded.with_timezone(&Utc) > now + chrono::Duration::minutes(FUTURE_SLACK_MINUTES) {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: recorded_at {} is later than this machine's clock ({}); every event recorded after it would carry its time",
+                raw.recorded_at,
+                now.to_rfc3339_opts(SecondsFormat::Secs, true)
             )));
         }
         if raw.recorded_at < self.last_recorded {
@@ -1191,6 +1210,12 @@ impl<'s> Batch<'s> {
             )));
         }
         let event = raw.decode()?.event;
+        if let Some(given) = event.given_id().filter(|g| *g != raw.id) {
+            return Err(Error::invalid(format!(
+                "envelope seq {seq}: id {:?} is not its event's id {given:?}",
+                raw.id
+            )));
+        }
         self.check_refs(&event)?;
         if let Some(at) = self.lookup(&raw.id)? {
             return Err(Error::invalid(format!(
