@@ -974,9 +974,23 @@ impl Check {
         }
     }
 
+    /// A one-line field (a name, a role, a place, a tag): not blank when
+    /// required or given, no control characters (a line break would split
+    /// a row of a table), and not too long.
     fn short<'a>(&mut self, field: impl Into<Field<'a>>, value: &str, required: bool) {
-        if required && value.trim().is_empty() {
-            self.fail(field, value, "must not be empty");
+        if value.trim().is_empty() {
+            let why = if required {
+                "must not be empty"
+            } else {
+                "must not be empty (leave the field out instead)"
+            };
+            self.fail(field, value, why);
+        } else if let Some(c) = value.chars().find(|c| c.is_control()) {
+            self.fail(
+                field,
+                value,
+                &format!("contains a control character (U+{:04X})", u32::from(c)),
+            );
         } else if value.len() > MAX_SHORT_BYTES {
             self.fail(
                 field,

@@ -931,3 +931,44 @@ fn a_date_range_that_ends_before_it_starts_is_refused() {
         .ok(&["said", "--since", t, "--until", t])
         .contains("hudson-"));
 }
+
+#[test]
+fn control_characters_are_refused_in_names_and_escaped_in_text_output() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let e = db.fails(&[
+        "actor",
+        "add",
+        "x",
+        "--name",
+        "Line 1\nLine 2",
+        "--kind",
+        "person",
+    ]);
+    assert_eq!(
+        e,
+        "error: field \"name\": \"Line 1\\nLine 2\" contains a control character (U+000A)"
+    );
+    let e = db.fails(&[
+        "say", "peskov", "--date", "2017", "--text", "x", "--place", "",
+    ]);
+    assert!(
+        e.ends_with("field \"place\": \"\" must not be empty (leave the field out instead)"),
+        "{e}"
+    );
+    // A quotation is stored as given; a terminal is shown escapes.
+    let text = "Red \u{1b}[31malert\u{1b}[0m\rover";
+    db.ok(&[
+        "say", "peskov", "--date", "2017", "--text", text, "--id", "escape",
+    ]);
+    let shown = db.ok(&["said", "--search", "alert"]);
+    assert!(
+        shown.contains(r#""Red \x1b[31malert\x1b[0m\x0dover""#),
+        "{shown}"
+    );
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\r'));
+    let history = db.ok(&["history", "escape"]);
+    assert!(!history.contains('\u{1b}'), "{history}");
+    let json = db.json_lines(&["said", "--search", "alert", "--json"]);
+    assert_eq!(json[0]["event"]["text"], text);
+}

@@ -966,13 +966,13 @@ fn an_event_at_the_line_limit_survives_export_and_import() {
                            "text":"x".repeat(1 << 20),
                            "original":{"language":"ru","text":"y".repeat(1 << 20)}});
     let sources: Vec<Value> = (0..1000)
-        .map(|i| json!({"outlet": format!("outlet {i:04} {}", "o".repeat(3500)), "url": ""}))
+        .map(|i| json!({"outlet": format!("outlet {i:04} {}", "o".repeat(3500)), "url": "u"}))
         .collect();
     event["sources"] = json!(sources);
     let mut short = LIMIT - event.to_string().len();
     for i in 0..1000 {
-        let grow = short.min(4096);
-        event["sources"][i]["url"] = json!("u".repeat(grow));
+        let grow = short.min(4095);
+        event["sources"][i]["url"] = json!("u".repeat(1 + grow));
         short -= grow;
     }
     let line = event.to_string();

@@ -1457,11 +1457,12 @@ fn actor_show_of_a_busy_actor_lists_the_edges_of_the_full_graph() {
 
 // ---- hostile labels --------------------------------------------------------
 
-const EVIL_NAME: &str = "Evil \"Quote\" \\ Back\"];\nsecond line";
+// One-line fields refuse control characters; the long texts carry line breaks.
+const EVIL_NAME: &str = "Evil \"Quote\" \\ Back\"]; second part";
 const SCRIPT_NAME: &str = "<script>alert('x')</script> & Co";
 const CYRILLIC: &str = "Дмитрий Песков";
 const FORMULA_NAME: &str = "=HYPERLINK(\"http://x\",\"y\")";
-const ROLE: &str = "boss \"big\"\n<chief> & \\ ok";
+const ROLE: &str = "boss \"big\" <chief> & \\ ok";
 const KIND: &str = "meet\"ing];<b>";
 const SUMMARY: &str = "-2+3 \"];\n<script>alert(1)</script> \\ Ünïcödé";
 const TEXT: &str = "@SUM(A1) says \"hi\" \r\n next line ]; -- Привет";
@@ -1519,13 +1520,7 @@ fn hostile_labels_keep_every_format_valid_and_show_the_text_as_written() {
     // DOT: Graphviz renders both, and draws the names as written.
     for args in [&["graph"][..], &["timeline", "--format", "dot"]] {
         let texts = svg_texts(&render(&db.ok(args)));
-        for want in [
-            "Evil \"Quote\" \\ Back\"];",
-            "second line",
-            SCRIPT_NAME,
-            CYRILLIC,
-            FORMULA_NAME,
-        ] {
+        for want in [EVIL_NAME, SCRIPT_NAME, CYRILLIC, FORMULA_NAME] {
             assert!(
                 texts.iter().any(|t| t == want),
                 "{args:?}: {want:?} not drawn as written: {texts:?}"
@@ -1533,7 +1528,7 @@ fn hostile_labels_keep_every_format_valid_and_show_the_text_as_written() {
         }
     }
     let texts = svg_texts(&render(&db.ok(&["graph"])));
-    for want in ["boss \"big\"", "<chief> & \\ ok", KIND] {
+    for want in [ROLE, KIND] {
         assert!(
             texts.iter().any(|t| t == want),
             "{want:?} not drawn: {texts:?}"
@@ -1636,5 +1631,5 @@ fn hostile_labels_keep_every_format_valid_and_show_the_text_as_written() {
     let rank = db.json_lines(&["rank", "--json"]);
     assert!(rank.iter().any(|r| r["name"] == EVIL_NAME));
     let text = db.ok(&["timeline"]);
-    assert!(text.contains("second line"), "{text}");
+    assert!(text.contains(EVIL_NAME), "{text}");
 }

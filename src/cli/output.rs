@@ -18,9 +18,15 @@ impl Out {
         }
     }
 
-    /// Write a line.
+    /// Write a line of text. Control characters other than line breaks and
+    /// tabs are written as visible escapes (`\x1b`), so that no stored text
+    /// can move the cursor or recolour a terminal.
     pub fn line(&mut self, s: &str) -> Result<()> {
-        self.bytes(s.as_bytes())?;
+        if may_hold_controls(s.as_bytes()) {
+            self.bytes(visible(s).as_bytes())?;
+        } else {
+            self.bytes(s.as_bytes())?;
+        }
         self.bytes(b"\n")
     }
 
@@ -96,4 +102,47 @@ pub fn table(rows: &[Vec<String>]) -> Vec<String> {
             line.trim_end().to_string()
         })
         .collect()
+}
+
+/// Whether `b` may hold a control character other than `\n` and `\t`: a
+/// C0 control, DEL, or the lead byte of U+0080 to U+00BF (the C1 controls
+/// among them). A quick pass over every line; [`visible`] decides.
+fn may_hold_controls(b: &[u8]) -> bool {
+    b.iter()
+        .any(|&c| (c < 0x20 && c != b'\n' && c != b'\t') || c == 0x7f || c == 0xc2)
+}
+
+/// `s` with its control characters, but for `\n` and `\t`, escaped.
+fn visible(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_written_as_escapes() {
+        assert_eq!(
+            visible("a\u{1b}[31mb\rc\u{0}d\u{7f}\u{9b}e"),
+            "a\\x1b[31mb\\x0dc\\x00d\\x7f\\x9be"
+        );
+        assert_eq!(visible("line\n\ttab «ça» £"), "line\n\ttab «ça» £");
+        assert!(!may_hold_controls("Песков: да, été\n\t".as_bytes()));
+        assert!(may_hold_controls("«".as_bytes()));
+        for s in ["\u{1b}", "\r", "\u{7f}", "\u{85}"] {
+            assert!(may_hold_controls(s.as_bytes()), "{s:?}");
+        }
+    }
 }
