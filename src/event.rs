@@ -675,6 +675,9 @@ impl Event {
                 v.opt_slug("id", a.id.as_deref());
                 v.slug("actor", &a.actor);
                 v.slug("org", &a.org);
+                if a.org == a.actor {
+                    v.fail("org", &a.org, "is the actor itself");
+                }
                 v.short("role", &a.role, true);
                 if let (Some(from), Some(until)) = (&a.from, &a.until) {
                     if from.earliest() > until.latest() {
@@ -961,6 +964,9 @@ impl Check {
         self.list(field, values);
         for (i, v) in values.iter().enumerate() {
             self.slug(Field(field, Some(i), ""), v);
+            if values[..i].contains(v) {
+                self.fail(Field(field, Some(i), ""), v, "is listed twice");
+            }
         }
     }
 

@@ -516,3 +516,28 @@ fn actor_show_counts_follow_corrections_and_retractions() {
     assert_eq!(made("peskov"), peskov - 2);
     db.ok(&["verify"]);
 }
+
+#[test]
+fn self_references_and_repeated_ids_are_refused() {
+    let db = story();
+    let before = db.export();
+    let e = db.fails(&[
+        "say", "peskov", "--date", "2017", "--text", "x", "--to", "usa", "--to", "usa",
+    ]);
+    assert!(e.contains("\"usa\" is listed twice"), "{e}");
+    let e = db.fails(&["affiliate", "peskov", "peskov", "--role", "self"]);
+    assert!(e.contains("is the actor itself"), "{e}");
+    let e = db.fails(&[
+        "correct",
+        "peskov-confirms-proposals",
+        "--set",
+        r#"about=["peskov-confirms-proposals"]"#,
+        "--reason",
+        "r",
+    ]);
+    assert!(
+        e.contains("the corrected statement would be about itself"),
+        "{e}"
+    );
+    assert_eq!(db.export(), before);
+}

@@ -1539,7 +1539,15 @@ impl<'s> Batch<'s> {
                     cur.event.type_name()
                 ))
             })?;
-            // New values may name actors or events too.
+            // New values may name actors or events too, but not the event
+            // itself.
+            if let Event::Statement(s) = &corrected {
+                if s.about.contains(target) {
+                    return Err(Error::invalid(format!(
+                        "field \"set\": the corrected statement would be about itself (\"{target}\")"
+                    )));
+                }
+            }
             self.check_refs(&corrected)
                 .map_err(|e| Error::invalid(format!("field \"set\": {e}")))?;
         }
