@@ -112,6 +112,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Up to three candidates closest to `wanted`, nearest first, among those
 /// close enough to be a plausible typo.
 pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    if wanted.trim().is_empty() {
+        return Vec::new();
+    }
     let wanted = wanted.to_lowercase();
     let wanted_len = wanted.chars().count();
     let mut scored: Vec<(usize, &str)> = candidates
@@ -163,6 +166,7 @@ mod tests {
         let huge = "y".repeat(1 << 20);
         assert!(closest(&huge, ["speaker", "yyy"]).is_empty());
         assert_eq!(closest("yyyy", ["yyy", "y"]), vec!["yyy"]);
+        assert!(closest("", ["us", "x"]).is_empty());
     }
 
     #[test]

@@ -18,6 +18,11 @@ use crate::view::{self, Current};
 /// Find the actor a user means: an id, a name or an alias, compared without
 /// regard to case (Unicode-aware).
 pub fn resolve_actor(actors: &[ActorRecord], wanted: &str) -> Result<String> {
+    if wanted.trim().is_empty() {
+        return Err(Error::invalid(format!(
+            "an actor is named by its id, a name or an alias, not {wanted:?}"
+        )));
+    }
     if let Some(a) = actors.iter().find(|a| a.id == wanted) {
         return Ok(a.id.clone());
     }
@@ -262,11 +267,7 @@ impl StatementFilter {
         let backend = store.backend();
         let mut about_seqs = Vec::new();
         for id in &self.about {
-            let seq = store
-                .seq_of(id)?
-                .filter(|s| *s <= self.as_of)
-                .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
-            about_seqs.push(seq);
+            about_seqs.push(store.seq_as_of(id, self.as_of)?);
         }
         let involving = |actors: &[String], role: Role| {
             union(

@@ -972,3 +972,53 @@ fn control_characters_are_refused_in_names_and_escaped_in_text_output() {
     let json = db.json_lines(&["said", "--search", "alert", "--json"]);
     assert_eq!(json[0]["event"]["text"], text);
 }
+
+#[test]
+fn empty_names_lists_as_sources_and_later_events_get_messages_of_their_own() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let e = db.fails(&["said", "--by", ""]);
+    assert_eq!(
+        e,
+        "error: an actor is named by its id, a name or an alias, not \"\""
+    );
+    let before = db.ok(&["export"]);
+    let e = db.fails(&[
+        "say",
+        "peskov",
+        "--date",
+        "2017",
+        "--text",
+        "x",
+        "--source",
+        " [\"TASS\"]",
+    ]);
+    assert!(e.contains("give one source per --source"), "{e}");
+    assert_eq!(db.ok(&["export"]), before);
+    let seq: u64 = db.json_lines(&["history", "peskov-confirms-proposals", "--json"])[0]["seq"]
+        .as_u64()
+        .expect("a seq");
+    let earlier = (seq - 1).to_string();
+    let e = db.fails(&["history", "--as-of", &earlier, "peskov-confirms-proposals"]);
+    assert_eq!(
+        e,
+        format!(
+            "error: event \"peskov-confirms-proposals\" was not yet recorded at seq {earlier} (it is seq {seq})"
+        )
+    );
+    let e = db.fails(&[
+        "said",
+        "--as-of",
+        &earlier,
+        "--about",
+        "peskov-confirms-proposals",
+    ]);
+    assert!(e.contains("was not yet recorded"), "{e}");
+    let shown = db.ok(&["actor", "show", "peskov"]);
+    let counts: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with("  events:"))
+        .collect();
+    assert_eq!(counts.len(), 1, "{shown}");
+    assert!(counts[0].contains("statements made 2"), "{shown}");
+}

@@ -199,10 +199,7 @@ pub fn history(a: HistoryArgs, ctx: &Context, out: &mut Out) -> Result<()> {
 
 /// One event's story: the original, each correction, the retraction.
 fn story(store: &Store, id: &str, at: u64, json: bool, out: &mut Out) -> Result<()> {
-    let seq = store
-        .seq_of(id)?
-        .filter(|s| *s <= at)
-        .ok_or_else(|| Error::NotFound(format!("unknown event \"{id}\"")))?;
+    let seq = store.seq_as_of(id, at)?;
     let mut chapters = vec![seq];
     let mut i = 0;
     // Corrections of corrections belong to the story too.

@@ -58,6 +58,7 @@ pub struct ActorAddArgs {
     /// ISO 3166-1 alpha-3 country code.
     #[arg(long)]
     country: Option<String>,
+    /// One line saying who or what the actor is.
     #[arg(long)]
     description: Option<String>,
     /// Wikidata item id, such as Q159.
@@ -71,6 +72,7 @@ pub struct AffiliateArgs {
     actor: String,
     /// The organisation (id, name or alias).
     org: String,
+    /// The member's role in the organisation (spokesman, minister, ...).
     #[arg(long)]
     role: String,
     /// Since when (a date in the event format).
@@ -90,7 +92,8 @@ pub struct Common {
     #[arg(long)]
     id: Option<String>,
     /// A source: an outlet name, or a JSON object
-    /// {"outlet":..,"url":..,"published":..}; repeat, nearest to the speaker first.
+    /// {"outlet":..,"url":..,"published":..}; repeat for a chain of sources,
+    /// the one nearest to the speaker or actor first.
     #[arg(long = "source", value_name = "OUTLET|JSON")]
     sources: Vec<String>,
 }
@@ -132,6 +135,7 @@ pub struct SayArgs {
     /// Position toward the events it is about.
     #[arg(long)]
     stance: Option<Stance>,
+    /// Where it was said.
     #[arg(long)]
     place: Option<String>,
     /// A tag (repeatable).
@@ -166,10 +170,13 @@ pub struct ActArgs {
     /// Quad class, 1 to 4.
     #[arg(long)]
     quad_class: Option<u8>,
+    /// Goldstein scale score (-10 most conflictual to +10 most cooperative).
     #[arg(long, allow_negative_numbers = true)]
     goldstein: Option<f64>,
+    /// Intensity score, as a coded dataset gives it (ICEWS: -10 to +10).
     #[arg(long, allow_negative_numbers = true)]
     intensity: Option<f64>,
+    /// Where it happened.
     #[arg(long)]
     place: Option<String>,
     /// A tag (repeatable).
@@ -211,7 +218,11 @@ pub struct RetractArgs {
 fn sources(raw: &[String]) -> Result<Vec<Source>> {
     raw.iter()
         .map(|s| {
-            if s.trim_start().starts_with('{') {
+            if s.trim_start().starts_with('[') {
+                Err(Error::invalid(format!(
+                    "--source {s:?}: give one source per --source, an outlet's name or a JSON object"
+                )))
+            } else if s.trim_start().starts_with('{') {
                 let v = demarche::event::parse_strict(s.as_bytes())
                     .map_err(|e| Error::invalid(format!("--source {s:?}: {e}")))?;
                 serde_json::from_value(v)
@@ -422,8 +433,12 @@ fn show_actor(store: &Store, id: &str, json: bool, out: &mut Out) -> Result<()> 
             ))?;
         }
     }
-    for (label, n) in &counts {
-        out.line(&format!("  {label}: {n}"))?;
+    if !counts.is_empty() {
+        let listed: Vec<String> = counts
+            .iter()
+            .map(|(label, n)| format!("{label} {n}"))
+            .collect();
+        out.line(&format!("  events:      {}", listed.join(", ")))?;
     }
     for line in &relations.lines {
         out.line(line)?;

@@ -120,12 +120,20 @@ impl<'r> Lines<'r> {
     }
 }
 
-/// Show bytes that are not valid UTF-8: the valid parts as text, the rest as
-/// `\xNN`, so the message names the offending value.
+/// Show bytes on one line of a message: text as text, tabs as `\t`, other
+/// control characters and bytes that are not UTF-8 as `\xNN` (`\u{NNNN}`
+/// beyond ASCII), so the message names the offending value.
 pub fn show_bytes(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
+        for c in chunk.valid().chars() {
+            match c {
+                '\t' => out.push_str("\\t"),
+                c if c.is_ascii_control() => out.push_str(&format!("\\x{:02X}", u32::from(c))),
+                c if c.is_control() => out.push_str(&format!("\\u{{{:04X}}}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02X}"));
         }
@@ -1604,6 +1612,14 @@ pub fn correction(new: &ActionTaken, label: &str) -> CorrectionIssued {
 mod tests {
     use super::*;
     use crate::event::Codes;
+
+    #[test]
+    fn shown_bytes_stay_on_one_line() {
+        assert_eq!(
+            show_bytes(b"Event ID\tDate\r\x1b[0m\xC2\x85\xFF"),
+            "Event ID\\tDate\\x0D\\x1B[0m\\u{0085}\\xFF"
+        );
+    }
 
     #[test]
     fn cameo_codes_are_checked_and_mapped() {

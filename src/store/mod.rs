@@ -583,6 +583,18 @@ impl Store {
         Ok(IdBucket::find(bucket, &self.bucket(bucket)?, id)?.filter(|s| *s <= self.head.seq))
     }
 
+    /// The seq of the event with this id, which must have been recorded by
+    /// `as_of`; the error says which of the two it is not.
+    pub fn seq_as_of(&self, id: &str, as_of: u64) -> Result<u64> {
+        match self.seq_of(id)? {
+            Some(seq) if seq <= as_of => Ok(seq),
+            Some(seq) => Err(Error::NotFound(format!(
+                "event \"{id}\" was not yet recorded at seq {as_of} (it is seq {seq})"
+            ))),
+            None => Err(Error::NotFound(format!("unknown event \"{id}\""))),
+        }
+    }
+
     /// The event with this id as it stands at `as_of`.
     pub fn current_by_id(&self, id: &str, as_of: u64) -> Result<Option<Current>> {
         match self.seq_of(id)? {
