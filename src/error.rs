@@ -65,8 +65,21 @@ impl From<sled::Error> for Error {
     fn from(e: sled::Error) -> Self {
         match e {
             sled::Error::Io(io) => Error::io("storage I/O", os_error(io)),
-            other => Error::Storage(other.to_string()),
+            other => Error::Storage(sled_message(&other)),
         }
+    }
+}
+
+/// sled's error as one plain sentence: its corruption error otherwise
+/// prints debug text (`Some(Inline(1622)) backtrace ()`).
+pub fn sled_message(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { .. } => {
+            "the database's files are damaged (sled read corrupt data); \
+             a copy made with `demarche export` can be imported into a new database"
+                .to_owned()
+        }
+        other => other.to_string(),
     }
 }
 

@@ -648,11 +648,11 @@ impl Event {
                     v.short(Field("aliases", Some(i), ""), alias, true);
                 }
                 if let Some(c) = &a.country {
-                    if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+                    if !crate::import::coded::is_country_code(c) {
                         v.fail(
                             "country",
                             c,
-                            "expected an ISO 3166-1 alpha-3 code such as \"RUS\"",
+                            "expected an ISO 3166-1 alpha-3 code such as \"RUS\" (or XKX for Kosovo)",
                         );
                     }
                 }

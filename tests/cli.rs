@@ -1003,17 +1003,27 @@ fn empty_names_lists_as_sources_and_later_events_get_messages_of_their_own() {
     assert_eq!(
         e,
         format!(
-            "error: event \"peskov-confirms-proposals\" was not yet recorded at seq {earlier} (it is seq {seq})"
+            "error: event \"peskov-confirms-proposals\" was recorded after the --as-of point (it is seq {seq}; the view ends at seq {earlier})"
         )
     );
-    let e = db.fails(&[
-        "said",
-        "--as-of",
-        &earlier,
-        "--about",
-        "peskov-confirms-proposals",
-    ]);
-    assert!(e.contains("was not yet recorded"), "{e}");
+    for command in [
+        &[
+            "said",
+            "--as-of",
+            &earlier,
+            "--about",
+            "peskov-confirms-proposals",
+        ][..],
+        &[
+            "perspectives",
+            "--as-of",
+            &earlier,
+            "peskov-confirms-proposals",
+        ],
+    ] {
+        let e = db.fails(command);
+        assert!(e.contains("was recorded after the --as-of point"), "{e}");
+    }
     let shown = db.ok(&["actor", "show", "peskov"]);
     let counts: Vec<&str> = shown
         .lines()
@@ -1021,4 +1031,79 @@ fn empty_names_lists_as_sources_and_later_events_get_messages_of_their_own() {
         .collect();
     assert_eq!(counts.len(), 1, "{shown}");
     assert!(counts[0].contains("statements made 2"), "{shown}");
+}
+
+#[test]
+fn said_as_of_names_speakers_as_they_were_then() {
+    let db = Db::new();
+    db.ok(&[
+        "actor", "add", "p", "--name", "Old Name", "--kind", "person",
+    ]);
+    db.ok(&["say", "p", "--date", "2017-09-13", "--text", "hi"]);
+    db.ok(&[
+        "actor", "add", "p", "--name", "New Name", "--kind", "person",
+    ]);
+    let then = db.ok(&["said", "--as-of", "2"]);
+    assert!(
+        then.contains("Old Name") && !then.contains("New Name"),
+        "{then}"
+    );
+    let now = db.ok(&["said"]);
+    assert!(
+        now.contains("New Name") && !now.contains("Old Name"),
+        "{now}"
+    );
+}
+
+#[test]
+fn export_refuses_to_write_into_the_database() {
+    let db = Db::new();
+    db.import_fixture("story.jsonl");
+    let inside = db.path.join("db");
+    let before = db.ok(&["export"]);
+    let e = db.fails(&["export", "-o", inside.to_str().unwrap()]);
+    assert!(e.ends_with("it is inside the database's directory"), "{e}");
+    let link = db.dir.path().join("link");
+    std::os::unix::fs::symlink(db.path.join("conf"), &link).unwrap();
+    let e = db.fails(&["export", "-o", link.to_str().unwrap()]);
+    assert!(e.ends_with("it is inside the database's directory"), "{e}");
+    assert_eq!(db.ok(&["export"]), before);
+    db.ok(&["verify"]);
+}
+
+#[test]
+fn country_codes_and_certain_are_checked() {
+    let db = Db::new();
+    let e = db.fails(&[
+        "actor",
+        "add",
+        "x",
+        "--name",
+        "X",
+        "--kind",
+        "state",
+        "--country",
+        "ZZZ",
+    ]);
+    assert!(
+        e.contains("\"ZZZ\" expected an ISO 3166-1 alpha-3 code"),
+        "{e}"
+    );
+    db.ok(&[
+        "actor",
+        "add",
+        "x",
+        "--name",
+        "X",
+        "--kind",
+        "state",
+        "--country",
+        "XKX",
+    ]);
+    for command in ["said", "timeline"] {
+        let out = db.cmd().args([command, "--certain"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("--since <DATE>|--until <DATE>"), "{err}");
+    }
 }

@@ -673,3 +673,68 @@ fn a_correction_that_cannot_apply_is_a_bad_record() {
     );
     assert!(err.starts_with("skipped 1 invalid record:"), "{err}");
 }
+
+#[test]
+fn a_later_plover_record_with_fewer_sources_retracts_the_dropped_ones() {
+    let db = Db::new();
+    let record = |sources: &[&str], text: &str| {
+        let sources: Vec<Value> = sources
+            .iter()
+            .map(|s| serde_json::json!({"actorText": s, "code": "USA", "sector": "GOV"}))
+            .collect();
+        serde_json::json!({
+            "id": "X-1", "date": "2020-01-01", "event": "AGREE", "source": sources,
+            "target": [{"actorText": "Gamma", "code": "FRA"}], "text": text,
+        })
+        .to_string()
+    };
+    let first = db.dir.path().join("first.jsonl");
+    let later = db.dir.path().join("later.jsonl");
+    std::fs::write(
+        &first,
+        record(&["Alpha", "Beta", "Delta"], "All three agreed."),
+    )
+    .unwrap();
+    std::fs::write(&later, record(&["Alpha"], "Alpha agreed.")).unwrap();
+    let (first, later) = (first.to_str().unwrap(), later.to_str().unwrap());
+    import(&db, "plover", &[first]);
+    let actors = |db: &Db| -> Vec<String> {
+        let (out, _) = ok(db, &["timeline", "--format", "csv"]);
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(8).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        actors(&db),
+        ["alpha-usa-gov", "beta-usa-gov", "delta-usa-gov"]
+    );
+
+    let (out, err) = import(&db, "plover", &[later]);
+    assert!(
+        out.contains("2 actions of source actors that later records no longer name: retracted"),
+        "{out}"
+    );
+    for dropped in ["plover-x-1-s2", "plover-x-1-s3"] {
+        assert!(err.contains(&format!("\"{dropped}\" retracted")), "{err}");
+        let (story, _) = ok(&db, &["history", dropped]);
+        assert!(story.contains("now: retracted by"), "{story}");
+    }
+    assert_eq!(actors(&db), ["alpha-usa-gov"]);
+    let (dot, _) = ok(&db, &["graph", "--format", "dot"]);
+    assert!(
+        dot.contains("alpha-usa-gov") && !dot.contains("beta-usa-gov\" ->"),
+        "{dot}"
+    );
+
+    // Again: nothing new; the same as the later record imported alone.
+    let (out, _) = import(&db, "plover", &[later]);
+    assert!(
+        out.starts_with("imported 0 new events (1 already present)"),
+        "{out}"
+    );
+    let alone = Db::new();
+    import(&alone, "plover", &[later]);
+    assert_eq!(actors(&alone), actors(&db));
+    ok(&db, &["verify"]);
+}

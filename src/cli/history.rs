@@ -122,6 +122,19 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             if one { "a correction" } else { "corrections" },
         ))?;
     }
+    if report.retractions > 0 {
+        let one = report.retractions == 1;
+        out.line(&format!(
+            "{} action{} of source actors that later records no longer name: {}",
+            report.retractions,
+            if one { "" } else { "s" },
+            if a.dry_run {
+                "would be retracted"
+            } else {
+                "retracted"
+            },
+        ))?;
+    }
     // What follows is diagnostics, on standard error, after the result.
     out.flush()?;
     for note in &report.notes {
@@ -269,6 +282,12 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             Ok(())
         }
         Some(path) => {
+            if ctx.inside_db(&path) {
+                return Err(Error::invalid(format!(
+                    "cannot write {}: it is inside the database's directory",
+                    path.display()
+                )));
+            }
             let n = write_file(&path, write)?;
             out.line(&format!("exported {n} envelopes to {}", path.display()))
         }

@@ -17,7 +17,7 @@ mod output;
 mod said;
 mod views;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -147,6 +147,32 @@ impl Context {
     /// Whether the database exists yet.
     pub fn db_exists(&self) -> bool {
         self.db.exists()
+    }
+
+    /// Whether a file at `path` would land inside the database's directory,
+    /// where writing it would damage the database.
+    pub fn inside_db(&self, path: &Path) -> bool {
+        let Ok(db) = std::fs::canonicalize(&self.db) else {
+            return false;
+        };
+        // The file itself when it exists (through any link), else the
+        // deepest directory of the path that exists, canonical.
+        if let Ok(c) = std::fs::canonicalize(path) {
+            return c.starts_with(&db);
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            let d = if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            };
+            if let Ok(c) = std::fs::canonicalize(d) {
+                return c.starts_with(&db);
+            }
+            dir = d.parent();
+        }
+        false
     }
 
     /// Open the database for reading: it must exist.

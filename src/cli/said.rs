@@ -11,6 +11,7 @@ use demarche::store::Store;
 use super::{as_of, date_arg, resolve_all, Context, Out};
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("bounds").args(["since", "until"]).multiple(true)))]
 pub struct SaidArgs {
     /// Speaker: id, name or alias (repeatable: any of them).
     #[arg(long = "by", value_name = "ACTOR")]
@@ -36,8 +37,9 @@ pub struct SaidArgs {
     /// Keep statements whose date overlaps the range ending with this date.
     #[arg(long, value_name = "DATE")]
     until: Option<String>,
-    /// Only statements certainly inside the range (not merely overlapping it).
-    #[arg(long)]
+    /// Only statements certainly inside the range (not merely overlapping it);
+    /// needs --since or --until.
+    #[arg(long, requires = "bounds")]
     certain: bool,
     /// Text contained in the statement (case-insensitive).
     #[arg(long, value_name = "TEXT")]
@@ -116,12 +118,13 @@ pub fn said_in(a: SaidArgs, store: &Store, out: &mut Out) -> Result<()> {
     if found.is_empty() {
         return out.line("no statements match");
     }
-    // The names of the speakers listed, one lookup each.
+    // The names of the speakers listed as they stood at --as-of, one lookup
+    // each.
+    let log = store.shared();
     let mut names: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for l in &found {
         if !names.contains_key(l.speaker.as_str()) {
-            let name = store
-                .actor(&l.speaker)?
+            let name = demarche::graph::actor_as_of(&log, &l.speaker, filter.as_of)?
                 .map_or_else(|| l.speaker.clone(), |a| a.name);
             names.insert(&l.speaker, name);
         }

@@ -72,6 +72,7 @@ impl Window {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("bounds").args(["since", "until"]).multiple(true)))]
 pub struct TimelineArgs {
     /// An actor in any role: speaker, actor, target, addressee or mention
     /// (id, name or alias; repeatable: any of them).
@@ -90,8 +91,9 @@ pub struct TimelineArgs {
     /// Keep entries whose date overlaps the range ending with this date.
     #[arg(long, value_name = "DATE")]
     until: Option<String>,
-    /// Only entries certainly inside the range (not merely overlapping it).
-    #[arg(long)]
+    /// Only entries certainly inside the range (not merely overlapping it);
+    /// needs --since or --until.
+    #[arg(long, requires = "bounds")]
     certain: bool,
     /// Text contained in a statement or an action's summary (case-insensitive).
     #[arg(long, value_name = "TEXT")]
@@ -536,8 +538,8 @@ struct PerspectiveOut<'a> {
 pub fn perspectives(a: PerspectivesArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let store = ctx.open_read()?;
     let at = as_of(&store, a.as_of.as_deref())?;
-    let target = store
-        .current_by_id(&a.id, at)?
+    let seq = store.seq_as_of(&a.id, at)?;
+    let target = demarche::view::current(&*store, seq, at)?
         .ok_or_else(|| Error::NotFound(format!("unknown event \"{}\"", a.id)))?;
     let found = query::said(
         &store,

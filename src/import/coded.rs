@@ -19,6 +19,7 @@ use crate::date::EdtfDate;
 use crate::error::{Error, Result};
 use crate::event::{
     hex, is_slug, ActionTaken, ActorKind, ActorRegistered, CorrectionIssued, Event,
+    RetractionIssued,
 };
 use crate::store::{Batch, Mode};
 
@@ -1367,6 +1368,11 @@ fn country_key(name: &str) -> String {
     }
 }
 
+/// Whether a code is one of the table's: an ISO 3166-1 alpha-3 code (or XKX).
+pub fn is_country_code(code: &str) -> bool {
+    countries().codes.contains(code)
+}
+
 /// The ISO 3166-1 alpha-3 code of a country name, when the table knows it.
 pub fn country_code(name: &str) -> Option<&'static str> {
     countries().by_name.get(&country_key(name)).copied()
@@ -1518,8 +1524,56 @@ impl<'o> Session<'o> {
             self.registered.insert(id);
         }
         self.report.records += 1;
+        let count = events.len();
+        let base = match events.first() {
+            Some(Event::Action(a)) => a.id.clone(),
+            _ => None,
+        };
+        let mut known = false;
         for event in events {
-            self.add_record(batch, event, &mapped.label, file, line)?;
+            known |= self.add_record(batch, event, &mapped.label, file, line)?;
+        }
+        // A later version of a record may name fewer source actors: the
+        // actions of the ones it dropped no longer stand.
+        if let (true, Some(base)) = (known, base) {
+            self.retract_dropped(batch, &base, count, &mapped.label, file, line)?;
+        }
+        Ok(())
+    }
+
+    /// Retract the actions `{base}-s{n}` for n past `count` that still stand.
+    fn retract_dropped(
+        &mut self,
+        batch: &mut Batch<'_>,
+        base: &str,
+        count: usize,
+        label: &str,
+        file: &str,
+        line: u64,
+    ) -> Result<()> {
+        let origin = format!("{file}:{line}");
+        for n in count.max(1) + 1.. {
+            let id = format!("{base}-s{n}");
+            match batch.standing(&id)? {
+                None => break,
+                Some(false) => continue,
+                Some(true) => {}
+            }
+            let retraction = Event::Retraction(RetractionIssued {
+                id: None,
+                target: id.clone(),
+                reason: format!("{label} no longer names this source actor in a later file"),
+            });
+            match batch.add(retraction, &origin, Mode::Import) {
+                Ok(crate::store::Outcome::Appended { .. }) => {
+                    self.report.retractions += 1;
+                    self.note(format!(
+                        "{file}:{line}: {label} reappears with fewer source actors: \"{id}\" retracted"
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => return self.refused(e, file, line),
+            }
         }
         Ok(())
     }
@@ -1531,17 +1585,18 @@ impl<'o> Session<'o> {
         label: &str,
         file: &str,
         line: u64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let origin = format!("{file}:{line}");
         let Event::Action(action) = &event else {
-            return Ok(());
+            return Ok(false);
         };
         let id = action.id.clone().unwrap_or_default();
         let changed = format!("id \"{id}\" is already used by a different event");
         let correction = match batch.add(event.clone(), &origin, Mode::Import) {
-            Ok(_) => return Ok(()),
+            Ok(crate::store::Outcome::Appended { .. }) => return Ok(false),
+            Ok(_) => return Ok(true),
             Err(Error::Invalid(m)) if m.starts_with(&changed) => correction(action, label),
-            Err(e) => return self.refused(e, file, line),
+            Err(e) => return self.refused(e, file, line).map(|()| false),
         };
         match batch.add(Event::Correction(correction), &origin, Mode::Import) {
             Ok(crate::store::Outcome::Appended { .. }) => {
@@ -1549,22 +1604,24 @@ impl<'o> Session<'o> {
                 self.note(format!(
                     "{file}:{line}: {label} reappears with other content: recorded as a correction of \"{id}\""
                 ));
-                Ok(())
+                Ok(true)
             }
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             // Someone retracted the earlier version on purpose: a later
             // release does not bring it back, nor does it stop the import.
             Err(Error::Invalid(m)) if m.contains(&format!("event \"{id}\" is retracted")) => {
                 self.note(format!(
                     "{file}:{line}: {label} reappears with other content, but \"{id}\" is retracted: not corrected"
                 ));
-                Ok(())
+                Ok(true)
             }
-            Err(Error::Invalid(m)) => self.reject(
-                file,
-                line,
-                &format!("{label} reappears with other content, but the correction of \"{id}\" was refused: {m}"),
-            ),
+            Err(Error::Invalid(m)) => self
+                .reject(
+                    file,
+                    line,
+                    &format!("{label} reappears with other content, but the correction of \"{id}\" was refused: {m}"),
+                )
+                .map(|()| true),
             Err(e) => Err(e),
         }
     }
@@ -1812,6 +1869,9 @@ mod tests {
 
     #[test]
     fn countries_resolve_by_name_and_code() {
+        assert_eq!(COUNTRIES.lines().filter(|l| l.len() > 3).count(), 250);
+        assert!(is_country_code("RUS") && is_country_code("XKX"));
+        assert!(!is_country_code("ZZZ") && !is_country_code("rus"));
         assert_eq!(country_code("Russian Federation"), Some("RUS"));
         assert_eq!(country_code("russia"), Some("RUS"));
         assert_eq!(country_code("United States"), Some("USA"));

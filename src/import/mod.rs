@@ -69,6 +69,9 @@ pub struct Report {
     /// Records whose id came again with other content (a later release):
     /// each became a correction of the first version.
     pub corrections: u64,
+    /// Actions of a record's further source actors that a later version of
+    /// the record no longer names: each retracted.
+    pub retractions: u64,
     /// Records skipped as invalid.
     pub skipped: u64,
     /// The first reasons for skipping, each `FILE:LINE: message`.

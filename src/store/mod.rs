@@ -589,7 +589,7 @@ impl Store {
         match self.seq_of(id)? {
             Some(seq) if seq <= as_of => Ok(seq),
             Some(seq) => Err(Error::NotFound(format!(
-                "event \"{id}\" was not yet recorded at seq {as_of} (it is seq {seq})"
+                "event \"{id}\" was recorded after the --as-of point (it is seq {seq}; the view ends at seq {as_of})"
             ))),
             None => Err(Error::NotFound(format!("unknown event \"{id}\""))),
         }
@@ -1564,6 +1564,21 @@ impl<'s> Batch<'s> {
                 .map_err(|e| Error::invalid(format!("field \"set\": {e}")))?;
         }
         Ok(())
+    }
+
+    /// Whether the event with this id, in the log or in this batch, still
+    /// stands (`Some(false)` once retracted); `None` for an unknown id.
+    pub fn standing(&mut self, id: &str) -> Result<Option<bool>> {
+        let Some(seq) = self.lookup(id)? else {
+            return Ok(None);
+        };
+        if self.retracted.contains(&seq) {
+            return Ok(Some(false));
+        }
+        Ok(Some(
+            self.current_any(seq)?
+                .is_some_and(|c| c.retracted.is_none()),
+        ))
     }
 
     fn current_any(&mut self, seq: u64) -> Result<Option<Current>> {

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{sled_message, Error, Result};
 use crate::store::backend::{Backend, Entries, Entry, Write};
 
 /// Opens and holds a sled database.
@@ -96,8 +96,9 @@ impl SledBackend {
                     match removed {
                         Some(0) => {
                             return Err(Error::Storage(format!(
-                                "cannot open database {}: {e}",
-                                path.display()
+                                "cannot open database {}: {}",
+                                path.display(),
+                                sled_message(&e)
                             )))
                         }
                         Some(_) => cleaned = true,
@@ -108,8 +109,9 @@ impl SledBackend {
                 }
                 Err(e) => {
                     return Err(Error::Storage(format!(
-                        "cannot open database {}: {e}",
-                        path.display()
+                        "cannot open database {}: {}",
+                        path.display(),
+                        sled_message(&e)
                     )))
                 }
             }
