@@ -30,12 +30,12 @@ pub const P_META: &str = "p_meta";
 pub const P_ACTORS: &str = "p_actors";
 /// A posting list (see [`Postings`]) per actor, keyed by actor id, 0, of
 /// the events that involve it: each entry is the seq shifted left by
-/// [`ROLE_BITS`], the role's number in the bits below. One list per actor
+/// `ROLE_BITS`, the role's number in the bits below. One list per actor
 /// rather than per role keeps sled's table of pages, and so every open,
 /// small.
 pub const P_INVOLVES: &str = "p_involves";
 /// target seq, seq → kind: corrections (`c`) and retractions (`r`) of an
-/// event; and under [`AMENDED`], the seqs of every event that has one, as
+/// event; and under `AMENDED`, the seqs of every event that has one, as
 /// a posting list (see [`Postings::encode`]).
 pub const P_AMENDS: &str = "p_amends";
 /// seq → stored line of every correction and retraction and of every event

@@ -42,7 +42,7 @@ impl SledBackend {
     /// MiB on a database of a million events), and every open syncs the
     /// file, as does the first sync of a write: both wait for those zeroes
     /// to reach the disk. While sled opens, a thread keeps asking the kernel
-    /// to start writing them out ([`Writeback`]). Once the open returns,
+    /// to start writing them out (`Writeback`). Once the open returns,
     /// with `writing`, a thread of its own syncs the file while the caller
     /// prepares its writes; without, the kernel is asked once more to start
     /// writing out what is left.
