@@ -124,7 +124,9 @@ fn apply_amends(log: &dyn LogRead, env: Envelope, amends: &[u64], as_of: u64) ->
 }
 
 /// Replace the named fields of an event (a `null` value removes an optional
-/// field); the result must still be a valid event of the same type.
+/// field); the result must still be a valid event of the same type, by the
+/// rules of a recorded event (a new correction is held to every rule when
+/// it is written).
 pub fn apply_set(event: &Event, set: &std::collections::BTreeMap<String, Value>) -> Result<Event> {
     let mut value = event.to_value();
     let obj = value
@@ -142,5 +144,5 @@ pub fn apply_set(event: &Event, set: &std::collections::BTreeMap<String, Value>)
             obj.insert(field.clone(), new.clone());
         }
     }
-    Event::from_value(value)
+    Event::from_recorded_value(value)
 }

@@ -541,3 +541,72 @@ fn self_references_and_repeated_ids_are_refused() {
     );
     assert_eq!(db.export(), before);
 }
+
+/// A log written before today's rules, built as an export would hold it.
+fn older_log(events: &[Value]) -> String {
+    let mut prev = demarche::store::ZERO_HASH.to_string();
+    let mut out = String::new();
+    for (i, event) in events.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let id = event["id"].as_str().expect("an id").to_string();
+        let at = format!("2026-01-0{seq}T12:00:00.000000Z");
+        let bytes = serde_json::to_vec(event).unwrap();
+        let hash = demarche::store::hash_of(1, seq, &id, &at, &prev, &bytes);
+        let env = json!({"v": 1, "seq": seq, "id": id, "recorded_at": at, "prev": prev,
+            "hash": hash, "event": event});
+        out.push_str(&format!("{env}\n"));
+        prev = hash;
+    }
+    out
+}
+
+#[test]
+fn a_log_recorded_under_earlier_rules_imports_reads_and_corrects_again() {
+    let statement = json!({"type": "statement", "id": "s1", "speaker": "p", "date": "2017",
+        "text": "hi", "to": ["o", "o"], "place": " "});
+    let log = older_log(&[
+        json!({"type": "actor", "id": "p", "name": "Line 1\nLine 2", "kind": "person",
+            "country": "ZZZ"}),
+        json!({"type": "actor", "id": "o", "name": "O", "kind": "state"}),
+        json!({"type": "affiliation", "id": "a1", "actor": "p", "org": "p", "role": "self"}),
+        statement.clone(),
+        json!({"type": "correction", "id": "c1", "target": "s1", "set": {"date": "2018"},
+            "reason": "r"}),
+    ]);
+    let db = Db::new();
+    let out = db.import_str("older.jsonl", &log);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = |text: &str| -> Vec<Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    assert_eq!(lines(&db.export()), lines(&log));
+    db.ok(&["verify"]);
+    let said = db.json_lines(&["said", "--json"]);
+    assert_eq!(said[0]["event"]["date"], "2018");
+    assert_eq!(said[0]["corrections"], json!(["c1"]));
+    // A new correction of it is held to today's rules, which it names.
+    let e = db.fails(&["correct", "s1", "--set", "date=2019", "--reason", "r"]);
+    assert!(e.contains("\"o\" is listed twice"), "{e}");
+    db.ok(&[
+        "correct",
+        "s1",
+        "--set",
+        "date=2019",
+        "--set",
+        r#"to=["o"]"#,
+        "--set",
+        "place=null",
+        "--reason",
+        "r",
+    ]);
+    // The same events given bare are new, and refused.
+    let bare = Db::new();
+    let e = bare.import_str("bare.jsonl", &format!("{statement}\n"));
+    assert_eq!(e.status.code(), Some(1));
+}

@@ -82,7 +82,7 @@ impl RawEnvelope {
     /// Upgrade and type the event.
     pub fn decode(&self) -> Result<Envelope> {
         let event = upcast(self.v, self.event.clone())?;
-        let event = Event::from_value(event)
+        let event = Event::from_recorded_value(event)
             .map_err(|e| Error::Invalid(format!("seq {}: {e}", self.seq)))?;
         Ok(Envelope {
             v: self.v,

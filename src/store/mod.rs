@@ -1115,7 +1115,7 @@ impl<'s> Batch<'s> {
                         }
                         return Ok(found);
                     }
-                    self.check_refs(&event)?;
+                    self.check_refs(&event, false)?;
                     self.cursors.insert(subject.clone(), id.clone());
                     self.latest.insert(subject, id.clone());
                     id
@@ -1123,7 +1123,7 @@ impl<'s> Batch<'s> {
             },
         };
         if event.subject().is_none() || event.given_id().is_some() {
-            self.check_refs(&event)?;
+            self.check_refs(&event, false)?;
         }
         // Whatever its id, this is now the latest event about its subject:
         // a later derived id chains on it, in this batch as in the next.
@@ -1228,7 +1228,7 @@ impl<'s> Batch<'s> {
                 raw.id
             )));
         }
-        self.check_refs(&event)?;
+        self.check_refs(&event, true)?;
         if let Some(at) = self.lookup(&raw.id)? {
             return Err(Error::invalid(format!(
                 "envelope seq {seq}: id \"{}\" is already used at seq {at}",
@@ -1499,8 +1499,10 @@ impl<'s> Batch<'s> {
     }
 
     /// Every reference must point at something recorded earlier; a
-    /// correction must leave a valid event behind.
-    fn check_refs(&mut self, event: &Event) -> Result<()> {
+    /// correction must leave a valid event behind, by every rule unless it
+    /// is `recorded` already (an imported envelope: see
+    /// [`Event::validate_recorded`]).
+    fn check_refs(&mut self, event: &Event, recorded: bool) -> Result<()> {
         for r in event.refs() {
             match r {
                 crate::event::Ref::Actor { field, id } => {
@@ -1545,22 +1547,30 @@ impl<'s> Batch<'s> {
             _ => {}
         }
         if let Some(set) = set {
-            let corrected = apply_set(&cur.event, set).map_err(|e| {
-                Error::invalid(format!(
-                    "field \"set\": the corrected {} would be invalid: {e}",
-                    cur.event.type_name()
-                ))
-            })?;
+            let corrected = apply_set(&cur.event, set)
+                .and_then(|e| {
+                    if recorded {
+                        Ok(e)
+                    } else {
+                        e.validate().map(|()| e)
+                    }
+                })
+                .map_err(|e| {
+                    Error::invalid(format!(
+                        "field \"set\": the corrected {} would be invalid: {e}",
+                        cur.event.type_name()
+                    ))
+                })?;
             // New values may name actors or events too, but not the event
             // itself.
             if let Event::Statement(s) = &corrected {
-                if s.about.contains(target) {
+                if !recorded && s.about.contains(target) {
                     return Err(Error::invalid(format!(
                         "field \"set\": the corrected statement would be about itself (\"{target}\")"
                     )));
                 }
             }
-            self.check_refs(&corrected)
+            self.check_refs(&corrected, recorded)
                 .map_err(|e| Error::invalid(format!("field \"set\": {e}")))?;
         }
         Ok(())
