@@ -681,7 +681,7 @@ impl Event {
                         v.fail(
                             "country",
                             c,
-                            "expected an ISO 3166-1 alpha-3 code such as \"RUS\" (or XKX for Kosovo)",
+                            "expected an ISO 3166-1 alpha-3 code such as \"RUS\" (or XKX for Kosovo, or a former country's such as SUN)",
                         );
                     }
                 }

@@ -605,8 +605,12 @@ fn a_log_recorded_under_earlier_rules_imports_reads_and_corrects_again() {
         "--reason",
         "r",
     ]);
-    // The same events given bare are new, and refused.
+    // The same statement given bare is new, and refused.
     let bare = Db::new();
-    let e = bare.import_str("bare.jsonl", &format!("{statement}\n"));
-    assert_eq!(e.status.code(), Some(1));
+    bare.ok(&["actor", "add", "p", "--name", "P", "--kind", "person"]);
+    bare.ok(&["actor", "add", "o", "--name", "O", "--kind", "state"]);
+    let out = bare.import_str("bare.jsonl", &format!("{statement}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("\"o\" is listed twice"), "{e}");
 }

@@ -101,7 +101,9 @@ pub fn import(a: ImportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     // A dry run against a database that does not exist yet checks the input
     // against an empty log held in memory, so nothing is created on disk.
     let summary = if a.dry_run && !ctx.db_exists() {
-        run(&mut Store::in_memory())
+        let mut store = Store::in_memory();
+        super::fixed_clock(&mut store);
+        run(&mut store)
     } else {
         ctx.write(run)
     };
@@ -281,6 +283,20 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             write(&mut w).map_err(unwrap_io)?;
             Ok(())
         }
+        // `-o /dev/stdout` (or a path to the file standard output already
+        // goes to): written there, at its position, like no `-o`.
+        Some(path) if is_open_as(&path, &std::io::stdout()) => {
+            let mut w = OutWriter(out);
+            write(&mut w).map_err(unwrap_io)?;
+            Ok(())
+        }
+        Some(path) if is_open_as(&path, &std::io::stderr()) => {
+            out.flush()?;
+            let mut w = std::io::BufWriter::new(std::io::stderr());
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| Error::io("cannot write to standard error", e))
+        }
         Some(path) => {
             if ctx.inside_db(&path) {
                 return Err(Error::invalid(format!(
@@ -291,6 +307,22 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
             let n = write_file(&path, write)?;
             out.line(&format!("exported {n} envelopes to {}", path.display()))
         }
+    }
+}
+
+/// Whether `path` names the file (or pipe, or terminal) that `stream` is
+/// already open on.
+fn is_open_as(path: &Path, stream: &impl std::os::fd::AsFd) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(target) = std::fs::metadata(path) else {
+        return false;
+    };
+    let Ok(fd) = stream.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match std::fs::File::from(fd).metadata() {
+        Ok(open) => open.dev() == target.dev() && open.ino() == target.ino(),
+        Err(_) => false,
     }
 }
 

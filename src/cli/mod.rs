@@ -145,8 +145,12 @@ pub struct Context {
 
 impl Context {
     /// Whether the database exists yet.
+    /// (An empty directory is a place for a new one, not a database.)
     pub fn db_exists(&self) -> bool {
-        self.db.exists()
+        match std::fs::read_dir(&self.db) {
+            Ok(mut entries) => entries.next().is_some(),
+            Err(_) => self.db.exists(),
+        }
     }
 
     /// Whether a file at `path` would land inside the database's directory,
@@ -204,24 +208,42 @@ impl Context {
                 writing: true,
             },
         )?;
-        if let Ok(fixed) = std::env::var("DEMARCHE_FIXED_CLOCK") {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&fixed) {
-                let t = t.with_timezone(&chrono::Utc);
-                store.set_clock(Box::new(move || t));
-            }
-        }
+        fixed_clock(&mut store);
         let created = store.created();
         let result = f(&mut store);
         if result.is_err() && created {
             drop(store);
-            let _ = std::fs::remove_dir_all(&self.db);
             if was_dir {
-                let _ = std::fs::create_dir(&self.db);
+                // Emptied, not removed: the directory (or the link to it)
+                // keeps its place and its mode.
+                if let Ok(entries) = std::fs::read_dir(&self.db) {
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        let _ = match entry.file_type() {
+                            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+                            _ => std::fs::remove_file(&path),
+                        };
+                    }
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(&self.db);
             }
         } else {
             store.close_at_exit();
         }
         result
+    }
+}
+
+/// `DEMARCHE_FIXED_CLOCK`, an RFC 3339 instant, is the recording time of
+/// every event (so that the documentation's examples print the same output
+/// on every run).
+pub fn fixed_clock(store: &mut Store) {
+    if let Ok(fixed) = std::env::var("DEMARCHE_FIXED_CLOCK") {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&fixed) {
+            let t = t.with_timezone(&chrono::Utc);
+            store.set_clock(Box::new(move || t));
+        }
     }
 }
 

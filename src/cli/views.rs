@@ -182,7 +182,9 @@ pub fn timeline(a: TimelineArgs, ctx: &Context, out: &mut Out) -> Result<()> {
     let ranged = !filter.range.is_unbounded();
     match a.format {
         TimelineFormat::Json => timeline::each(&store, &filter, |f| {
-            out.line(&export::timeline_json::line(&f, &names, ranged))
+            // JSON, written as it is: its own escapes keep it on one line.
+            out.bytes(export::timeline_json::line(&f, &names, ranged).as_bytes())?;
+            out.bytes(b"\n")
         }),
         TimelineFormat::Csv => {
             out.bytes(export::csv::header().as_bytes())?;

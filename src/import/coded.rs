@@ -685,15 +685,17 @@ pub fn actor_id(name: &str, suffix: &str) -> String {
 
 /// An event id: a prefix and the slug of the source's record id.
 pub fn event_id(prefix: &str, raw: &str) -> RowResult<String> {
-    // Only ids that read one way: "a b", "a_b" and "A-B" would all become
-    // "a-b", and "-5" would be "5".
+    // Only ids that read one way: "a b", "a_b" and "a--b" would all become
+    // "a-b", and "-5" would be "5". (Case is folded: PLOVER writes its ids
+    // in capitals.)
     let plain = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !raw.starts_with('-')
         && !raw.ends_with('-')
         && !raw.contains("--");
     if !plain {
         return Err(format!(
-            "record id \"{raw}\" cannot be made an event id (letters, digits and single '-' between them)"
+            "record id {} cannot be made an event id (letters, digits and single '-' between them)",
+            crate::event::quote(raw)
         ));
     }
     let (slug, lossy) = slug_parts(raw);
@@ -705,7 +707,8 @@ pub fn event_id(prefix: &str, raw: &str) -> RowResult<String> {
     let id = format!("{prefix}-{slug}");
     if slug.is_empty() || lossy || id.len() > 64 {
         return Err(format!(
-            "record id \"{raw}\" cannot be made an event id (letters, digits and '-', at most {} characters)",
+            "record id {} cannot be made an event id (letters, digits and '-', at most {} characters)",
+            crate::event::quote(raw),
             63 - prefix.len()
         ));
     }
@@ -1368,9 +1371,18 @@ fn country_key(name: &str) -> String {
     }
 }
 
-/// Whether a code is one of the table's: an ISO 3166-1 alpha-3 code (or XKX).
+/// Alpha-3 codes of countries that no longer exist, kept by ISO 3166-3:
+/// the Soviet Union, Yugoslavia, Czechoslovakia, East Germany and others a
+/// history of diplomacy meets.
+const FORMER_COUNTRY_CODES: [&str; 18] = [
+    "ANT", "BUR", "BYS", "CSK", "DDR", "DHY", "HVO", "NHB", "NTZ", "RHO", "ROM", "SCG", "SUN",
+    "TMP", "VDR", "YMD", "YUG", "ZAR",
+];
+
+/// Whether a code names a country: an ISO 3166-1 alpha-3 code (or XKX), or
+/// the code of a former country (ISO 3166-3).
 pub fn is_country_code(code: &str) -> bool {
-    countries().codes.contains(code)
+    countries().codes.contains(code) || FORMER_COUNTRY_CODES.contains(&code)
 }
 
 /// The ISO 3166-1 alpha-3 code of a country name, when the table knows it.
@@ -1529,13 +1541,16 @@ impl<'o> Session<'o> {
             Some(Event::Action(a)) => a.id.clone(),
             _ => None,
         };
-        let mut known = false;
-        for event in events {
-            known |= self.add_record(batch, event, &mapped.label, file, line)?;
+        let mut changed = false;
+        for (i, event) in events.into_iter().enumerate() {
+            let corrected = self.add_record(batch, event, &mapped.label, file, line)?;
+            changed |= i == 0 && corrected;
         }
-        // A later version of a record may name fewer source actors: the
-        // actions of the ones it dropped no longer stand.
-        if let (true, Some(base)) = (known, base) {
+        // A later version of a record may name fewer source actors: when it
+        // changed the record's first action now, the actions of the sources
+        // it dropped no longer stand. (A version seen before changes nothing,
+        // so importing the same files again appends nothing.)
+        if let (true, Some(base)) = (changed, base) {
             self.retract_dropped(batch, &base, count, &mapped.label, file, line)?;
         }
         Ok(())
@@ -1586,6 +1601,7 @@ impl<'o> Session<'o> {
         file: &str,
         line: u64,
     ) -> Result<bool> {
+        // Whether a correction of the event was appended.
         let origin = format!("{file}:{line}");
         let Event::Action(action) = &event else {
             return Ok(false);
@@ -1593,8 +1609,7 @@ impl<'o> Session<'o> {
         let id = action.id.clone().unwrap_or_default();
         let changed = format!("id \"{id}\" is already used by a different event");
         let correction = match batch.add(event.clone(), &origin, Mode::Import) {
-            Ok(crate::store::Outcome::Appended { .. }) => return Ok(false),
-            Ok(_) => return Ok(true),
+            Ok(_) => return Ok(false),
             Err(Error::Invalid(m)) if m.starts_with(&changed) => correction(action, label),
             Err(e) => return self.refused(e, file, line).map(|()| false),
         };
@@ -1606,14 +1621,14 @@ impl<'o> Session<'o> {
                 ));
                 Ok(true)
             }
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(false),
             // Someone retracted the earlier version on purpose: a later
             // release does not bring it back, nor does it stop the import.
             Err(Error::Invalid(m)) if m.contains(&format!("event \"{id}\" is retracted")) => {
                 self.note(format!(
                     "{file}:{line}: {label} reappears with other content, but \"{id}\" is retracted: not corrected"
                 ));
-                Ok(true)
+                Ok(false)
             }
             Err(Error::Invalid(m)) => self
                 .reject(
@@ -1621,7 +1636,7 @@ impl<'o> Session<'o> {
                     line,
                     &format!("{label} reappears with other content, but the correction of \"{id}\" was refused: {m}"),
                 )
-                .map(|()| true),
+                .map(|()| false),
             Err(e) => Err(e),
         }
     }
@@ -1870,7 +1885,7 @@ mod tests {
     #[test]
     fn countries_resolve_by_name_and_code() {
         assert_eq!(COUNTRIES.lines().filter(|l| l.len() > 3).count(), 250);
-        assert!(is_country_code("RUS") && is_country_code("XKX"));
+        assert!(is_country_code("RUS") && is_country_code("XKX") && is_country_code("SUN"));
         assert!(!is_country_code("ZZZ") && !is_country_code("rus"));
         assert_eq!(country_code("Russian Federation"), Some("RUS"));
         assert_eq!(country_code("russia"), Some("RUS"));

@@ -181,6 +181,15 @@ fn map(value: &Value) -> RowResult<Option<(Mapped, Vec<String>)>> {
         }
     };
     let base = coded::event_id("plover", &raw_id).map_err(|m| format!("field \"id\": {m}"))?;
+    // "-s2", "-s3"... name the actions of a record's further source actors.
+    if let Some((_, n)) = base.rsplit_once("-s") {
+        if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "field \"id\": record id {} ends the way the actions of a record's further source actors do (-s2, -s3...)",
+                crate::event::quote(&raw_id)
+            ));
+        }
+    }
     let date = string(obj, "date")?.ok_or("missing field \"date\"")?;
     let date = EdtfDate::parse(date).map_err(|e| format!("field \"date\": {e}"))?;
 

@@ -35,6 +35,12 @@ pub struct SledBackend {
 }
 
 impl SledBackend {
+    /// Whether the directory at `path` holds a sled database (its data
+    /// file), rather than only other files.
+    pub fn holds_database(path: &Path) -> bool {
+        path.join("db").is_file()
+    }
+
     /// Open the database at `path`, waiting up to `lock_timeout` for another
     /// process to release it. `spaces` are the trees to open.
     ///
@@ -46,12 +52,6 @@ impl SledBackend {
     /// with `writing`, a thread of its own syncs the file while the caller
     /// prepares its writes; without, the kernel is asked once more to start
     /// writing out what is left.
-    /// Whether the directory at `path` holds a sled database (its data
-    /// file), rather than only other files.
-    pub fn holds_database(path: &Path) -> bool {
-        path.join("db").is_file()
-    }
-
     pub fn open(
         path: &Path,
         spaces: &[&'static str],
