@@ -548,9 +548,15 @@ fn older_log(events: &[Value]) -> String {
     let mut out = String::new();
     for (i, event) in events.iter().enumerate() {
         let seq = i as u64 + 1;
-        let id = event["id"].as_str().expect("an id").to_string();
-        let at = format!("2026-01-0{seq}T12:00:00.000000Z");
         let bytes = serde_json::to_vec(event).unwrap();
+        // An actor's first registration has an id derived from its content.
+        let id = if event["type"] == "actor" {
+            let typed = demarche::event::Event::from_recorded_value(event.clone()).unwrap();
+            typed.derive_id_from(&bytes, None)
+        } else {
+            event["id"].as_str().expect("an id").to_string()
+        };
+        let at = format!("2026-01-0{seq}T12:00:00.000000Z");
         let hash = demarche::store::hash_of(1, seq, &id, &at, &prev, &bytes);
         let env = json!({"v": 1, "seq": seq, "id": id, "recorded_at": at, "prev": prev,
             "hash": hash, "event": event});
@@ -613,4 +619,33 @@ fn a_log_recorded_under_earlier_rules_imports_reads_and_corrects_again() {
     assert_eq!(out.status.code(), Some(1));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("\"o\" is listed twice"), "{e}");
+}
+
+#[test]
+fn an_envelope_of_an_event_without_an_id_carries_the_derived_one() {
+    let db = Db::new();
+    db.ok(&["actor", "add", "p", "--name", "P", "--kind", "person"]);
+    let mut env: Value = serde_json::from_str(db.export().trim_end()).unwrap();
+    let at = env["recorded_at"].as_str().unwrap().to_string();
+    let event = serde_json::to_vec(&env["event"]).unwrap();
+    let other = "actor-0000000000000000";
+    env["id"] = json!(other);
+    env["hash"] = json!(demarche::store::hash_of(
+        1,
+        1,
+        other,
+        &at,
+        demarche::store::ZERO_HASH,
+        &event
+    ));
+    let fresh = Db::new();
+    let out = fresh.import_str("renamed.jsonl", &format!("{env}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "envelope seq 1: id \"actor-0000000000000000\" is not the id its event derives"
+        ),
+        "{err}"
+    );
 }

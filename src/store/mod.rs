@@ -34,7 +34,7 @@ pub use fault::{FaultPlan, FaultyBackend};
 pub use sled_backend::SledBackend;
 
 use crate::error::{closest, Error, Result};
-use crate::event::Event;
+use crate::event::{canonical, Event};
 use crate::projection::{self, ActorRecord};
 use crate::view::{self, apply_set, Current, LogRead};
 use layout::{Block, IdBucket};
@@ -1227,6 +1227,22 @@ impl<'s> Batch<'s> {
                 "envelope seq {seq}: id {:?} is not its event's id {given:?}",
                 raw.id
             )));
+        }
+        // An event without an id of its own has the one derived from its
+        // content (and, for a subject, the latest id about it), as when it
+        // was recorded.
+        if event.given_id().is_none() && raw.v == SCHEMA_VERSION {
+            let prior = match event.subject() {
+                Some(subject) => self.latest_about(subject, &event)?,
+                None => None,
+            };
+            let derived = event.derive_id_from(&canonical(&raw.event), prior.as_deref());
+            if derived != raw.id {
+                return Err(Error::invalid(format!(
+                    "envelope seq {seq}: id {:?} is not the id its event derives ({derived:?})",
+                    raw.id
+                )));
+            }
         }
         self.check_refs(&event, true)?;
         if let Some(at) = self.lookup(&raw.id)? {
