@@ -1018,26 +1018,20 @@ impl Check {
     /// required or given, no control characters (a line break would split
     /// a row of a table), and not too long.
     fn short<'a>(&mut self, field: impl Into<Field<'a>>, value: &str, required: bool) {
-        if self.recorded {
-            if required && value.trim().is_empty() {
-                self.fail(field, value, "must not be empty");
-            } else if value.len() > MAX_SHORT_BYTES {
-                self.fail(
-                    field,
-                    &format!("{} bytes", value.len()),
-                    &format!("is too long (at most {MAX_SHORT_BYTES} bytes)"),
-                );
-            }
-            return;
-        }
-        if value.trim().is_empty() {
+        // A recorded event may hold a blank optional value or a control
+        // character: rules added since.
+        let blank = value.trim().is_empty();
+        let control = (!self.recorded)
+            .then(|| value.chars().find(|c| c.is_control()))
+            .flatten();
+        if blank && (required || !self.recorded) {
             let why = if required {
                 "must not be empty"
             } else {
                 "must not be empty (leave the field out instead)"
             };
             self.fail(field, value, why);
-        } else if let Some(c) = value.chars().find(|c| c.is_control()) {
+        } else if let Some(c) = control {
             self.fail(
                 field,
                 value,

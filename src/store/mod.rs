@@ -1565,11 +1565,10 @@ impl<'s> Batch<'s> {
         if let Some(set) = set {
             let corrected = apply_set(&cur.event, set)
                 .and_then(|e| {
-                    if recorded {
-                        Ok(e)
-                    } else {
-                        e.validate().map(|()| e)
+                    if !recorded {
+                        e.validate()?;
                     }
+                    Ok(e)
                 })
                 .map_err(|e| {
                     Error::invalid(format!(
