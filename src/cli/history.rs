@@ -277,15 +277,10 @@ pub fn export(a: ExportArgs, ctx: &Context, out: &mut Out) -> Result<()> {
         }
         Ok(n)
     };
-    match a.output {
+    // `-o /dev/stdout` (or a path to the file standard output already goes
+    // to) is written there, at its position, like no `-o`.
+    match a.output.filter(|p| !is_open_as(p, &std::io::stdout())) {
         None => {
-            let mut w = OutWriter(out);
-            write(&mut w).map_err(unwrap_io)?;
-            Ok(())
-        }
-        // `-o /dev/stdout` (or a path to the file standard output already
-        // goes to): written there, at its position, like no `-o`.
-        Some(path) if is_open_as(&path, &std::io::stdout()) => {
             let mut w = OutWriter(out);
             write(&mut w).map_err(unwrap_io)?;
             Ok(())
